@@ -1,0 +1,94 @@
+"""trafilatura → :class:`CleanArticle`: main text and metadata of one HTML page.
+
+A page trafilatura cannot extract (or that yields too little text to be an article) comes
+back as :class:`ExtractionFailed` with the reason, so the pipeline stores the article in
+state ``failed`` instead of silently dropping it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import py3langid
+import trafilatura
+from trafilatura.settings import Document
+
+
+@dataclass(frozen=True)
+class CleanArticle:
+    text: str
+    title: str | None = None
+    author: str | None = None
+    published: datetime | None = None
+    site_name: str | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class ExtractionFailed:
+    reason: str
+
+
+def clean_html(
+    html: bytes | str, url: str | None = None, *, charset: str | None = None, min_chars: int = 200
+) -> CleanArticle | ExtractionFailed:
+    """Extract the main text and metadata. Never raises for bad HTML."""
+    if isinstance(html, bytes) and charset:
+        # The server's declared charset wins; without one trafilatura sniffs meta tags and bytes.
+        with contextlib.suppress(LookupError):  # an unknown charset name: let trafilatura sniff
+            html = html.decode(charset, errors="replace")
+    if not html or not html.strip():
+        return ExtractionFailed("empty page")
+    try:
+        document = trafilatura.bare_extraction(
+            html,
+            url=url,
+            with_metadata=True,
+            include_comments=False,
+            include_tables=True,
+            favor_precision=False,
+            deduplicate=False,
+        )
+    except Exception as exc:
+        return ExtractionFailed(f"extractor crashed: {type(exc).__name__}: {exc}")
+    if not isinstance(document, Document) or not document.text:
+        return ExtractionFailed("no main text found")
+    text = document.text.strip()
+    if len(text) < min_chars:
+        return ExtractionFailed(f"main text too short ({len(text)} < {min_chars} characters)")
+    return CleanArticle(
+        text=text,
+        title=_clean(document.title),
+        author=_clean(document.author),
+        published=_to_datetime(document.date),
+        site_name=_clean(document.sitename),
+        language=_language(document.language, text),
+    )
+
+
+def _clean(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def _to_datetime(value: str | None) -> datetime | None:
+    """trafilatura gives ISO dates (YYYY-MM-DD); store them as UTC midnight."""
+    if not value:
+        return None
+    try:
+        day = date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def _language(declared: str | None, text: str) -> str | None:
+    """The page's declared language if it has one, else a guess from the text itself."""
+    if declared:
+        return declared.split("-")[0].split("_")[0].lower()[:16]
+    language, _score = py3langid.classify(text[:5000])
+    return str(language)

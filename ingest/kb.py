@@ -1,0 +1,126 @@
+"""The knowledge base: entities (with aliases) and claims, loaded from a YAML file and validated.
+
+The file is the source of truth; analysts edit it. The one shipped in the package
+(``mediamon/data/kb.yaml``) is distilled from the seed corpus. ``KnowledgeBase.version``
+is the file's declared version plus a short hash of its content, so a changed file is a new
+version even if someone forgets to bump the number.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+EntityType = Literal["person", "organisation", "place", "event", "country", "group", "policy"]
+
+
+class KBError(Exception):
+    """The knowledge-base file is missing, not YAML, or fails validation."""
+
+
+class Entity(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    name: str = Field(min_length=1)
+    type: EntityType
+    aliases: tuple[str, ...] = ()
+    weight: float = Field(default=1.0, ge=0, le=1, description="how strongly a mention signals the theme")
+    description: str | None = None
+
+    @property
+    def surface_forms(self) -> tuple[str, ...]:
+        """The name and every alias, without repeats."""
+        return tuple(dict.fromkeys((self.name, *self.aliases)))
+
+
+class Claim(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    statement: str = Field(min_length=10)
+    entities: tuple[str, ...] = Field(min_length=1)
+    # Lexical cues: each group is a set of alternatives ("fund|financ"), matched as word
+    # prefixes. The lexical matcher scores a sentence by the share of groups it contains.
+    terms: tuple[str, ...] = Field(min_length=1)
+    source: str
+    stance: Literal["asserts", "reports"] = "asserts"
+
+
+class Source(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    file: str
+    title: str
+    date: str | None = None
+
+
+class KnowledgeBase(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: str
+    description: str = ""
+    sources: dict[str, Source] = Field(default_factory=dict)
+    entities: tuple[Entity, ...]
+    claims: tuple[Claim, ...]
+    content_hash: str = ""
+
+    @model_validator(mode="after")
+    def _check_references(self) -> KnowledgeBase:
+        entity_ids = [e.id for e in self.entities]
+        claim_ids = [c.id for c in self.claims]
+        for kind, ids in (("entity", entity_ids), ("claim", claim_ids)):
+            repeated = sorted({i for i in ids if ids.count(i) > 1})
+            if repeated:
+                raise ValueError(f"duplicate {kind} ids: {', '.join(repeated)}")
+        known = set(entity_ids)
+        for claim in self.claims:
+            unknown = [e for e in claim.entities if e not in known]
+            if unknown:
+                raise ValueError(f"claim {claim.id} names unknown entities: {', '.join(unknown)}")
+            if self.sources and claim.source not in self.sources:
+                raise ValueError(f"claim {claim.id} names unknown source {claim.source!r}")
+        owner: dict[str, str] = {}
+        for entity in self.entities:
+            for form in entity.surface_forms:
+                key = form.casefold()
+                if key in owner and owner[key] != entity.id:
+                    raise ValueError(f"alias {form!r} belongs to both {owner[key]} and {entity.id}")
+                owner[key] = entity.id
+        return self
+
+    @property
+    def full_version(self) -> str:
+        return f"{self.version}+{self.content_hash[:12]}" if self.content_hash else self.version
+
+    def entity(self, entity_id: str) -> Entity:
+        return next(e for e in self.entities if e.id == entity_id)
+
+    def claims_from(self, source: str) -> list[Claim]:
+        return [c for c in self.claims if c.source == source]
+
+
+def load_kb(path: Path) -> KnowledgeBase:
+    """Load and validate a knowledge-base file; raise :class:`KBError` with a readable reason."""
+    try:
+        raw_bytes = path.read_bytes()
+    except OSError as exc:
+        raise KBError(f"cannot read knowledge base {path}: {exc.strerror}") from exc
+    try:
+        data = yaml.safe_load(raw_bytes)
+    except yaml.YAMLError as exc:
+        raise KBError(f"{path} is not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise KBError(f"{path} must hold a mapping with version, entities and claims")
+    data["content_hash"] = hashlib.sha256(raw_bytes).hexdigest()
+    try:
+        return KnowledgeBase.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in exc.errors()
+        )
+        raise KBError(f"{path} is not a valid knowledge base: {problems}") from exc

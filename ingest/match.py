@@ -1,0 +1,286 @@
+"""Match clean text against the knowledge base: entity mentions, claim matches, relevance.
+
+One :class:`Matcher` composes three swappable parts:
+
+* :class:`EntityMatcher` — every alias of every entity in one Aho-Corasick pass over a
+  normalised copy of the text (case folded, diacritics dropped, runs of spaces and dashes
+  made one space) with a map back to the original character offsets. Word boundaries are
+  enforced; acronym-like aliases (ISI, LeT, IS-K) must match case exactly; overlapping hits
+  keep the longest ("Tehreek-e-Taliban Pakistan" wins over "Taliban").
+* a :class:`ClaimMatcher` — v1 is :class:`LexicalClaimMatcher`; the matching-quality work
+  adds a semantic one behind the same protocol.
+* :func:`relevance` — a 0..1 theme score from the distinct entities and claim scores.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import ahocorasick
+
+from ingest.kb import Claim, KnowledgeBase
+
+_DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2212"
+_APOSTROPHES = "'\u2019\u2018`"
+
+
+@dataclass(frozen=True)
+class Mention:
+    entity_id: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Sentence:
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class ClaimMatch:
+    claim_id: str
+    score: float
+    method: str
+    evidence: Sentence
+    stance: str | None = None
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    mentions: list[Mention]
+    claims: list[ClaimMatch]
+    relevance: float
+
+    def mention_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for mention in self.mentions:
+            counts[mention.entity_id] = counts.get(mention.entity_id, 0) + 1
+        return counts
+
+
+# --- text normalisation with an offset map -------------------------------------------------
+
+
+def normalise(text: str, *, fold_case: bool = True) -> tuple[str, list[int]]:
+    """Normalised text and, for each of its characters, the index of the original character.
+
+    Case folded (optional), diacritics removed, apostrophes unified, and every run of white
+    space and dashes collapsed to one space, so "Lashkar -e-Taiba" and "Lashkar-e-Taiba"
+    normalise alike.
+    """
+    out: list[str] = []
+    index: list[int] = []
+    previous_space = True
+    for position, char in enumerate(text):
+        if char.isspace() or char in _DASHES:
+            if not previous_space:
+                out.append(" ")
+                index.append(position)
+            previous_space = True
+            continue
+        previous_space = False
+        if char in _APOSTROPHES:
+            out.append("'")
+            index.append(position)
+            continue
+        for piece in unicodedata.normalize("NFKD", char):
+            if unicodedata.combining(piece):
+                continue
+            for folded in piece.lower() if fold_case else piece:
+                out.append(folded)
+                index.append(position)
+    return "".join(out), index
+
+
+def _is_acronym(alias: str) -> bool:
+    """Aliases like ISI, TTP, LeT, JeM, IS-K are matched case-sensitively."""
+    letters = [c for c in alias if c.isalpha()]
+    return " " not in alias.strip() and sum(c.isupper() for c in letters) >= 2
+
+
+# --- entities ------------------------------------------------------------------------------
+
+
+class EntityMatcher:
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self._automaton = ahocorasick.Automaton()
+        patterns: dict[str, list[tuple[str, str | None]]] = {}
+        for entity in kb.entities:
+            for form in entity.surface_forms:
+                key, _ = normalise(form)
+                key = key.strip()
+                if not key:
+                    continue
+                exact = normalise(form, fold_case=False)[0].strip() if _is_acronym(form) else None
+                patterns.setdefault(key, []).append((entity.id, exact))
+        for key, owners in patterns.items():
+            self._automaton.add_word(key, (len(key), owners))
+        self._empty = not patterns
+        if not self._empty:
+            self._automaton.make_automaton()
+
+    def find(self, text: str) -> list[Mention]:
+        if self._empty or not text:
+            return []
+        folded, index = normalise(text)
+        exact_text, _ = normalise(text, fold_case=False)
+        same_length = len(exact_text) == len(folded)
+        hits: list[tuple[int, int, str]] = []
+        for end_pos, (length, owners) in self._automaton.iter(folded):
+            start_pos = end_pos - length + 1
+            if not _at_word_boundary(folded, start_pos, end_pos + 1):
+                continue
+            for entity_id, exact in owners:
+                if exact is not None and (not same_length or exact_text[start_pos : end_pos + 1] != exact):
+                    continue
+                hits.append((start_pos, end_pos + 1, entity_id))
+                break
+        mentions: list[Mention] = []
+        taken_until = -1
+        for start_pos, end_pos, entity_id in sorted(hits, key=lambda h: (h[0], -(h[1] - h[0]))):
+            if start_pos < taken_until:
+                continue  # inside a longer mention already taken
+            taken_until = end_pos
+            start, end = index[start_pos], index[end_pos - 1] + 1
+            mentions.append(Mention(entity_id, start, end, text[start:end]))
+        return mentions
+
+
+def _at_word_boundary(text: str, start: int, end: int) -> bool:
+    before = text[start - 1] if start > 0 else " "
+    after = text[end] if end < len(text) else " "
+    return not before.isalnum() and not after.isalnum()
+
+
+# --- sentences -----------------------------------------------------------------------------
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])|\n\s*\n|\n(?=\s*[-•*])")
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr prof gen col lt maj capt sgt st jr sr no vs etc inc ltd co corp u.s u.k e.g i.e".split()
+)
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    """Split into sentences with offsets; headings and paragraphs without a full stop count too."""
+    sentences: list[Sentence] = []
+    start = 0
+    for boundary in _SENTENCE_END.finditer(text):
+        last_word = text[start : boundary.start()].rsplit(None, 1)[-1:] or [""]
+        if last_word[0].rstrip(".").lower() in _ABBREVIATIONS:
+            continue
+        _append_lines(sentences, text, start, boundary.start())
+        start = boundary.end()
+    _append_lines(sentences, text, start, len(text))
+    return sentences
+
+
+def _append_lines(sentences: list[Sentence], text: str, start: int, end: int) -> None:
+    """Lines inside a chunk are separate units (trafilatura puts headings on their own line)."""
+    for match in re.finditer(r"[^\n]+", text[start:end]):
+        piece = match.group()
+        stripped = piece.strip()
+        if len(stripped) < 3:
+            continue
+        offset = start + match.start() + (len(piece) - len(piece.lstrip()))
+        sentences.append(Sentence(offset, offset + len(stripped), stripped))
+
+
+# --- claims --------------------------------------------------------------------------------
+
+
+class ClaimMatcher(Protocol):
+    """Scores claims against an article's sentences; one best evidence sentence per claim."""
+
+    method: str
+
+    def match(
+        self, sentences: Sequence[Sentence], mentions: Sequence[Mention], threshold: float
+    ) -> list[ClaimMatch]: ...
+
+
+class LexicalClaimMatcher:
+    """v1: entity coverage plus cue-term coverage, per sentence (with the previous one as context).
+
+    score = 0.4 × (share of the claim's entities named in the sentence or the one before)
+          + 0.6 × (share of the claim's term groups found in the sentence)
+    """
+
+    method = "lexical"
+
+    def __init__(self, claims: Iterable[Claim]) -> None:
+        self._claims = [(claim, [_compile_group(group) for group in claim.terms]) for claim in claims]
+
+    def match(
+        self, sentences: Sequence[Sentence], mentions: Sequence[Mention], threshold: float
+    ) -> list[ClaimMatch]:
+        per_sentence = _entities_per_sentence(sentences, mentions)
+        folded = [normalise(s.text)[0] for s in sentences]
+        best: dict[str, ClaimMatch] = {}
+        for i, sentence in enumerate(sentences):
+            context = per_sentence[i] | (per_sentence[i - 1] if i > 0 else set())
+            for claim, groups in self._claims:
+                entity_share = sum(e in context for e in claim.entities) / len(claim.entities)
+                if entity_share == 0:
+                    continue
+                term_share = sum(bool(g.search(folded[i])) for g in groups) / len(groups)
+                score = round(0.4 * entity_share + 0.6 * term_share, 4)
+                if score >= threshold and (claim.id not in best or score > best[claim.id].score):
+                    best[claim.id] = ClaimMatch(claim.id, score, self.method, sentence)
+        return sorted(best.values(), key=lambda m: -m.score)
+
+
+def _compile_group(group: str) -> re.Pattern[str]:
+    """'fund|financ|grey list' → word-prefix alternatives over normalised text."""
+    alternatives = [normalise(a.strip())[0] for a in group.split("|") if a.strip()]
+    return re.compile(r"\b(?:" + "|".join(re.escape(a) for a in alternatives) + r")")
+
+
+def _entities_per_sentence(sentences: Sequence[Sentence], mentions: Sequence[Mention]) -> list[set[str]]:
+    found: list[set[str]] = [set() for _ in sentences]
+    i = 0
+    for mention in sorted(mentions, key=lambda m: m.start):
+        while i < len(sentences) and sentences[i].end <= mention.start:
+            i += 1
+        if i < len(sentences) and sentences[i].start <= mention.start:
+            found[i].add(mention.entity_id)
+    return found
+
+
+# --- relevance and the facade --------------------------------------------------------------
+
+
+def relevance(kb: KnowledgeBase, mentions: Sequence[Mention], claims: Sequence[ClaimMatch]) -> float:
+    """0..1: saturating sum of distinct entity weights and twice the claim scores.
+
+    One mention of "Pakistan" (weight 0.3) scores ~0.1; the Taliban and the ISI together
+    with one claim match score above 0.6. The alert threshold is a setting.
+    """
+    weights = {e.id: e.weight for e in kb.entities}
+    evidence = sum(weights.get(eid, 0.0) for eid in {m.entity_id for m in mentions})
+    evidence += 2 * sum(c.score for c in claims)
+    return round(1 - math.exp(-evidence / 3), 4)
+
+
+class Matcher:
+    """Entity matching, claim matching and relevance for one text. Build once, reuse."""
+
+    def __init__(
+        self, kb: KnowledgeBase, claim_matcher: ClaimMatcher | None = None, threshold: float = 0.55
+    ) -> None:
+        self.kb = kb
+        self.entities = EntityMatcher(kb)
+        self.claims: ClaimMatcher = claim_matcher or LexicalClaimMatcher(kb.claims)
+        self.threshold = threshold
+
+    def match(self, text: str) -> MatchResult:
+        mentions = self.entities.find(text)
+        claims = self.claims.match(split_sentences(text), mentions, self.threshold) if mentions else []
+        return MatchResult(mentions, claims, relevance(self.kb, mentions, claims))

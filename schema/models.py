@@ -1,0 +1,238 @@
+"""SQLAlchemy 2.x typed models: what the store keeps, nothing else.
+
+An article is one row per canonical URL. The same story syndicated under a second URL gets
+its own row in state ``duplicate`` pointing at the first (``duplicate_of_id``), so each URL
+is known once and the text, mentions and matches are stored once.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Stable constraint names so Alembic migrations are the same on SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite drops tzinfo on the way back)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use timezone-aware UTC")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime,
+        dict[str, Any]: JSON,
+        list[str]: JSON,
+    }
+
+
+class FeedState(enum.StrEnum):
+    ACTIVE = "active"
+    DEAD = "dead"
+
+
+class PollOutcome(enum.StrEnum):
+    """How one poll of a feed ended (Media Cloud's SUCC/NOUPD/SOFT/HARD, spelled out)."""
+
+    OK = "ok"  # parsed, entries taken
+    NOT_MODIFIED = "not_modified"  # 304: nothing parsed
+    UNCHANGED = "unchanged"  # 200 but the same body as last time: nothing parsed
+    SOFT_FAILURE = "soft_failure"  # 404/429/5xx/timeouts: live feeds do come back
+    HARD_FAILURE = "hard_failure"  # refused target, not a feed, no entries, 4xx other than 404/429
+
+
+class ArticleState(enum.StrEnum):
+    PENDING = "pending"  # accepted from a feed, not yet fetched
+    DONE = "done"  # fetched, cleaned, matched
+    DUPLICATE = "duplicate"  # same content as another article (duplicate_of_id)
+    FAILED = "failed"  # could not be fetched or extracted; error says why
+
+
+class Feed(Base):
+    __tablename__ = "feed"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048), unique=True)
+    title: Mapped[str | None] = mapped_column(String(500))
+    state: Mapped[FeedState] = mapped_column(
+        Enum(FeedState, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
+        default=FeedState.ACTIVE,
+    )
+    # Conditional GET and unchanged-body detection.
+    etag: Mapped[str | None] = mapped_column(String(500))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    body_hash: Mapped[str | None] = mapped_column(String(64))
+    # Scheduling state lives here, not in the broker.
+    poll_interval_s: Mapped[int] = mapped_column(Integer, default=1800)
+    next_poll_at: Mapped[datetime | None] = mapped_column(index=True)
+    last_polled_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    failure_score: Mapped[float] = mapped_column(Float, default=0.0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FetchLog(Base):
+    """One row per poll of a feed: errors are data."""
+
+    __tablename__ = "fetch_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feed_id: Mapped[int] = mapped_column(ForeignKey("feed.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    duration_ms: Mapped[int] = mapped_column(Integer, default=0)
+    outcome: Mapped[PollOutcome] = mapped_column(
+        Enum(PollOutcome, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+    )
+    http_status: Mapped[int | None]
+    entries_seen: Mapped[int] = mapped_column(Integer, default=0)
+    entries_new: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class Article(Base):
+    __tablename__ = "article"
+    __table_args__ = (
+        # The same content is stored once: only one non-duplicate article per fingerprint.
+        Index(
+            "uq_article_content_hash_original",
+            "content_hash",
+            unique=True,
+            postgresql_where="duplicate_of_id IS NULL",
+            sqlite_where="duplicate_of_id IS NULL",
+        ),
+        Index("ix_article_state", "state"),
+        Index("ix_article_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    canonical_url: Mapped[str] = mapped_column(String(2048), unique=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    feed_id: Mapped[int | None] = mapped_column(ForeignKey("feed.id", ondelete="SET NULL"), index=True)
+    entry_id: Mapped[str | None] = mapped_column(String(2048))
+    state: Mapped[ArticleState] = mapped_column(
+        Enum(ArticleState, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
+        default=ArticleState.PENDING,
+    )
+    error: Mapped[str | None] = mapped_column(Text)
+    # From the feed entry (kept even if the page cannot be fetched).
+    feed_title: Mapped[str | None] = mapped_column(Text)
+    feed_summary: Mapped[str | None] = mapped_column(Text)
+    # From the page.
+    final_url: Mapped[str | None] = mapped_column(String(2048))
+    http_status: Mapped[int | None]
+    title: Mapped[str | None] = mapped_column(Text)
+    author: Mapped[str | None] = mapped_column(Text)
+    site_name: Mapped[str | None] = mapped_column(String(500))
+    language: Mapped[str | None] = mapped_column(String(16))
+    published: Mapped[datetime | None]
+    text: Mapped[str | None] = mapped_column(Text)
+    raw_html: Mapped[str | None] = mapped_column(Text)
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("article.id", ondelete="SET NULL"))
+    relevance: Mapped[float | None] = mapped_column(Float)
+    kb_version: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    processed_at: Mapped[datetime | None]
+
+    feed: Mapped[Feed | None] = relationship()
+    mentions: Mapped[list[Mention]] = relationship(back_populates="article", cascade="all, delete-orphan")
+    claim_matches: Mapped[list[ClaimMatch]] = relationship(
+        back_populates="article", cascade="all, delete-orphan"
+    )
+
+
+class Entity(Base):
+    """A knowledge-base entity, synced from the KB file (the file stays the source of truth)."""
+
+    __tablename__ = "entity"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    type: Mapped[str] = mapped_column(String(40))
+    aliases: Mapped[list[str]] = mapped_column(default=list)
+
+
+class Claim(Base):
+    __tablename__ = "claim"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    statement: Mapped[str] = mapped_column(Text)
+    entity_ids: Mapped[list[str]] = mapped_column(default=list)
+    source: Mapped[str | None] = mapped_column(String(300))
+
+
+class Mention(Base):
+    __tablename__ = "mention"
+    __table_args__ = (UniqueConstraint("article_id", "entity_id", "start", name="uq_mention_position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"), index=True)
+    entity_id: Mapped[str] = mapped_column(ForeignKey("entity.id", ondelete="CASCADE"), index=True)
+    start: Mapped[int]
+    end: Mapped[int]
+    text: Mapped[str] = mapped_column(String(300))
+
+    article: Mapped[Article] = relationship(back_populates="mentions")
+
+
+class ClaimMatch(Base):
+    __tablename__ = "claim_match"
+    __table_args__ = (UniqueConstraint("article_id", "claim_id", name="uq_claim_match_article_claim"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"), index=True)
+    claim_id: Mapped[str] = mapped_column(ForeignKey("claim.id", ondelete="CASCADE"), index=True)
+    score: Mapped[float] = mapped_column(Float)
+    method: Mapped[str] = mapped_column(String(40))
+    evidence: Mapped[str] = mapped_column(Text)
+    evidence_start: Mapped[int]
+    evidence_end: Mapped[int]
+    stance: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    article: Mapped[Article] = relationship(back_populates="claim_matches")
