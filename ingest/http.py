@@ -112,6 +112,10 @@ class FetchRefused(Exception):
     """The target is not allowed (scheme, or a private address without permission)."""
 
 
+class Unresolvable(Exception):
+    """The host name does not resolve (DNS down, or no such host): a network error, retried later."""
+
+
 class _TooLarge(Exception):
     pass
 
@@ -135,7 +139,7 @@ def check_target(url: str, allowed_hosts: frozenset[str]) -> None:
             host, parts.port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM
         )
     except (socket.gaierror, UnicodeError) as exc:
-        raise FetchRefused(f"cannot resolve {host}: {exc}") from exc
+        raise Unresolvable(f"cannot resolve {host}: {exc}") from exc
     for info in infos:
         address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
         if not address.is_global or address.is_multicast:
@@ -255,6 +259,8 @@ class Fetcher:
                 check_target(current, self.policy.allowed_private_hosts)
             except FetchRefused as exc:
                 return FetchResult(url, current, error=str(exc), error_kind="refused")
+            except Unresolvable as exc:
+                return FetchResult(url, current, error=str(exc), error_kind="network")
             result = self._get_once(url, current, headers, limit)
             if result.status in REDIRECT_STATUSES and "location" in result.headers:
                 current = urljoin(current, result.headers["location"])

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -142,8 +143,8 @@ class Article(Base):
             "uq_article_content_hash_original",
             "content_hash",
             unique=True,
-            postgresql_where="duplicate_of_id IS NULL",
-            sqlite_where="duplicate_of_id IS NULL",
+            postgresql_where=text("duplicate_of_id IS NULL"),
+            sqlite_where=text("duplicate_of_id IS NULL"),
         ),
         Index("ix_article_state", "state"),
         Index("ix_article_created_at", "created_at"),
@@ -159,6 +160,7 @@ class Article(Base):
         default=ArticleState.PENDING,
     )
     error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # fetches tried (soft failures retry)
     # From the feed entry (kept even if the page cannot be fetched).
     feed_title: Mapped[str | None] = mapped_column(Text)
     feed_summary: Mapped[str | None] = mapped_column(Text)

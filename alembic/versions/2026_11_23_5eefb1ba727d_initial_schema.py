@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 2ae2f747e904
+Revision ID: 5eefb1ba727d
 Revises: 
-Create Date: 2026-11-23 10:36:57.009382
+Create Date: 2026-11-23 10:43:37.253677
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 import schema.models
 
 
-revision: str = '2ae2f747e904'
+revision: str = '5eefb1ba727d'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -64,6 +64,7 @@ def upgrade() -> None:
     sa.Column('entry_id', sa.String(length=2048), nullable=True),
     sa.Column('state', sa.Enum('pending', 'done', 'duplicate', 'failed', name='articlestate', native_enum=False, length=20), nullable=False),
     sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('feed_title', sa.Text(), nullable=True),
     sa.Column('feed_summary', sa.Text(), nullable=True),
     sa.Column('final_url', sa.String(length=2048), nullable=True),
@@ -90,7 +91,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_article_created_at', ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_article_feed_id'), ['feed_id'], unique=False)
         batch_op.create_index('ix_article_state', ['state'], unique=False)
-        batch_op.create_index('uq_article_content_hash_original', ['content_hash'], unique=True, postgresql_where='duplicate_of_id IS NULL', sqlite_where='duplicate_of_id IS NULL')
+        batch_op.create_index('uq_article_content_hash_original', ['content_hash'], unique=True, postgresql_where=sa.text('duplicate_of_id IS NULL'), sqlite_where=sa.text('duplicate_of_id IS NULL'))
 
     op.create_table('fetch_log',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -164,7 +165,7 @@ def downgrade() -> None:
 
     op.drop_table('fetch_log')
     with op.batch_alter_table('article', schema=None) as batch_op:
-        batch_op.drop_index('uq_article_content_hash_original', postgresql_where='duplicate_of_id IS NULL', sqlite_where='duplicate_of_id IS NULL')
+        batch_op.drop_index('uq_article_content_hash_original', postgresql_where=sa.text('duplicate_of_id IS NULL'), sqlite_where=sa.text('duplicate_of_id IS NULL'))
         batch_op.drop_index('ix_article_state')
         batch_op.drop_index(batch_op.f('ix_article_feed_id'))
         batch_op.drop_index('ix_article_created_at')

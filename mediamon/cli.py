@@ -1,0 +1,382 @@
+"""The command-line face of mediamon. Every command reads Settings once and calls the same
+functions the Celery workers call; nothing here holds business logic."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import delete, select
+
+from ingest.feeds import FeedListError, FeedSource, parse_opml, read_feed_list, to_opml
+from ingest.kb import KBError, KnowledgeBase, load_kb
+from ingest.match import Matcher
+from ingest.pipeline import ArticleReport, PollReport, RunSummary
+from mediamon import export as exporting
+from mediamon.settings import Settings
+from mediamon.wiring import Store, build_matcher, open_store, pipeline
+from schema import queries, store
+from schema.models import Feed
+
+app = typer.Typer(
+    help="Media monitoring for the Afghanistan–Pakistan security theme.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # locals may hold secrets
+)
+feeds_app = typer.Typer(help="Manage the feeds that are polled.", no_args_is_help=True)
+kb_app = typer.Typer(help="Inspect and validate the knowledge base.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+app.add_typer(feeds_app, name="feeds")
+app.add_typer(kb_app, name="kb")
+app.add_typer(db_app, name="db")
+
+console = Console()
+errors = Console(stderr=True)
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    errors.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(f"MEDIAMON_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        raise fail(f"bad configuration: {problems}") from exc
+
+
+def load_knowledge_base(settings: Settings, path: Path | None = None) -> KnowledgeBase:
+    try:
+        return load_kb(path or settings.kb_path)
+    except KBError as exc:
+        raise fail(str(exc)) from exc
+
+
+@contextmanager
+def opened_store(settings: Settings) -> Iterator[Store]:
+    from sqlalchemy.exc import OperationalError  # noqa: PLC0415
+
+    try:
+        opened = open_store(settings)
+    except OperationalError as exc:
+        raise fail(f"cannot open the database {settings.masked()['database_url']}: {exc.orig}") from exc
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def parse_since(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise fail(f"--since wants an ISO date like 2026-11-01, got {value!r}") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# --- configuration and schema --------------------------------------------------------------
+
+
+@app.command("config")
+def show_config() -> None:
+    """Print the effective settings (secrets masked)."""
+    settings = load_settings()
+    table = Table("setting", "environment variable", "value", title="mediamon settings")
+    for name, value in settings.masked().items():
+        table.add_row(name, f"MEDIAMON_{name.upper()}", value)
+    console.print(table)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or upgrade the database schema to the newest migration."""
+    settings = load_settings()
+    with opened_store(settings):
+        pass
+    console.print(f"database at [bold]{settings.masked()['database_url']}[/] is up to date")
+
+
+# --- feeds ---------------------------------------------------------------------------------
+
+
+@feeds_app.command("add")
+def feeds_add(urls: Annotated[list[str], typer.Argument(help="feed URLs")]) -> None:
+    """Add feeds by URL."""
+    bad = [u for u in urls if not u.startswith(("http://", "https://"))]
+    if bad:
+        raise fail(f"not http(s) URLs: {', '.join(bad)}")
+    settings = load_settings()
+    with opened_store(settings) as st, st.sessions.begin() as session:
+        added = store.add_feeds(session, [FeedSource(u) for u in urls])
+    console.print(f"{added} feed(s) added, {len(urls) - added} already known")
+
+
+@feeds_app.command("list")
+def feeds_list() -> None:
+    """List feeds with their state and last result."""
+    settings = load_settings()
+    with opened_store(settings) as st, st.sessions() as session:
+        rows = session.scalars(select(Feed).order_by(Feed.id)).all()
+    table = Table("id", "url", "state", "last polled", "next poll", "failures", "last error", title="feeds")
+    for feed in rows:
+        table.add_row(
+            str(feed.id),
+            feed.url,
+            feed.state.value,
+            _when(feed.last_polled_at),
+            _when(feed.next_poll_at),
+            f"{feed.failure_score:g}",
+            (feed.last_error or "")[:60],
+        )
+    console.print(table)
+
+
+@feeds_app.command("remove")
+def feeds_remove(items: Annotated[list[str], typer.Argument(help="feed ids or URLs")]) -> None:
+    """Remove feeds (their articles are kept)."""
+    settings = load_settings()
+    ids = [int(i) for i in items if i.isdigit()]
+    urls = [i for i in items if not i.isdigit()]
+    with opened_store(settings) as st, st.sessions.begin() as session:
+        result = session.execute(delete(Feed).where((Feed.id.in_(ids)) | (Feed.url.in_(urls))))
+    removed = getattr(result, "rowcount", 0)
+    console.print(f"{removed} feed(s) removed")
+    if removed < len(items):
+        raise fail(f"{len(items) - removed} of the given feeds were not found", code=1)
+
+
+@feeds_app.command("import-opml")
+def feeds_import(path: Path) -> None:
+    """Add every feed of an OPML file."""
+    settings = load_settings()
+    try:
+        sources = parse_opml(path.read_bytes(), str(path))
+    except (OSError, FeedListError) as exc:
+        raise fail(str(exc)) from exc
+    with opened_store(settings) as st, st.sessions.begin() as session:
+        added = store.add_feeds(session, sources)
+    console.print(f"{len(sources)} feed(s) in {path}, {added} new")
+
+
+@feeds_app.command("export-opml")
+def feeds_export(
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="file (default: stdout)")] = None,
+) -> None:
+    """Write the feed list as OPML."""
+    settings = load_settings()
+    with opened_store(settings) as st, st.sessions() as session:
+        sources = [FeedSource(f.url, f.title) for f in session.scalars(select(Feed).order_by(Feed.id))]
+    data = to_opml(sources)
+    if output:
+        output.write_bytes(data)
+    else:
+        sys.stdout.write(data.decode("utf-8") + "\n")
+
+
+# --- the main job --------------------------------------------------------------------------
+
+
+@app.command("run")
+def run(
+    once: Annotated[bool, typer.Option("--once", help="one pass over the feeds, then exit")] = False,
+    feeds: Annotated[
+        Path | None, typer.Option("--feeds", help="poll only these feed URLs (text, one per line, or OPML)")
+    ] = None,
+) -> None:
+    """Poll feeds, fetch and clean new articles, match them, store everything."""
+    if not once:
+        raise fail(
+            "continuous polling runs under Celery: start `mediamon worker` and `mediamon beat` "
+            "with MEDIAMON_BROKER_URL set; use `mediamon run --once` for a single pass"
+        )
+    settings = load_settings()
+    matcher = build_matcher(settings, load_knowledge_base(settings))
+    try:
+        sources = read_feed_list(feeds) if feeds else None
+    except FeedListError as exc:
+        raise fail(str(exc)) from exc
+    with opened_store(settings) as st:
+        with st.sessions.begin() as session:
+            if sources is None and not queries.active_feeds(session):
+                sources = read_feed_list(settings.feeds_path)
+                console.print(f"no feeds yet: loading the default list ({len(sources)} feeds)")
+            if sources is not None:
+                store.add_feeds(session, sources)
+                feed_ids = [f.id for f in queries.feeds_by_url(session, [s.url for s in sources])]
+            else:
+                feed_ids = [f.id for f in queries.active_feeds(session)]
+        with pipeline(settings, st, matcher) as pipe:
+            summary = _run_with_progress(pipe.run_once, feed_ids)
+    _print_summary(summary)
+
+
+def _run_with_progress(run_once: Any, feed_ids: list[int]) -> RunSummary:
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[status]}"),
+    )
+    with Progress(*columns, console=errors, transient=False) as progress:
+        feeds_task = progress.add_task("feeds", total=len(feed_ids), status="")
+        articles_task = progress.add_task("articles", total=None, status="", start=False)
+
+        def on_progress(kind: str, item: object) -> None:
+            if kind == "feed" and isinstance(item, PollReport):
+                progress.update(feeds_task, advance=1, status=f"{item.outcome.value}: {item.url[:50]}")
+            elif kind == "articles" and isinstance(item, int):
+                progress.start_task(articles_task)
+                progress.update(articles_task, total=item)
+            elif kind == "article" and isinstance(item, ArticleReport):
+                progress.update(articles_task, advance=1, status=item.outcome)
+
+        result: RunSummary = run_once(feed_ids, progress=on_progress)
+        return result
+
+
+def _print_summary(summary: RunSummary) -> None:
+    table = Table("", "count", title="run summary", show_header=False)
+    for label, value in (
+        ("feeds polled", summary.feeds_polled),
+        ("feeds not modified", summary.feeds_not_modified),
+        ("feeds failed", summary.feeds_failed),
+        ("articles new", summary.articles_new),
+        ("articles stored", summary.articles_done),
+        ("articles duplicate", summary.articles_duplicate),
+        ("articles failed", summary.articles_failed),
+        ("articles to retry", summary.articles_retry),
+        ("entity mentions", summary.mentions),
+        ("claim matches", summary.claim_matches),
+    ):
+        table.add_row(label, str(value))
+    console.print(table)
+    if summary.feed_errors:
+        errs = Table("feed", "error", title=f"{len(summary.feed_errors)} feed(s) failed")
+        for url, reason in summary.feed_errors:
+            errs.add_row(url, reason)
+        console.print(errs)
+
+
+# --- matching, inspection and export -------------------------------------------------------
+
+
+@app.command("match")
+def match(
+    source: Annotated[str, typer.Argument(help="a text file, or - for standard input")] = "-",
+) -> None:
+    """Print the entity and claim matches of one plain text as JSON; stores nothing."""
+    settings = load_settings()
+    kb = load_knowledge_base(settings)
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(f"cannot read {source}: {exc}") from exc
+    result = Matcher(kb, threshold=settings.claim_threshold).match(text)
+    sys.stdout.write(json.dumps(exporting.match_json(kb, result), ensure_ascii=False, indent=2) + "\n")
+
+
+@app.command("export")
+def export(
+    since: Annotated[str | None, typer.Option(help="only articles published since this ISO date")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="jsonl or csv")] = "jsonl",
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="file (default: stdout)")] = None,
+) -> None:
+    """Export every stored article with its entities and claim matches."""
+    if fmt not in ("jsonl", "csv"):
+        raise fail("--format must be jsonl or csv")
+    settings = load_settings()
+    kb = load_knowledge_base(settings)
+    with opened_store(settings) as st, st.sessions() as session:
+        records = exporting.article_records(session, kb, since=parse_since(since))
+        stream = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+        try:
+            if fmt == "jsonl":
+                for record in records:
+                    stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+            else:
+                writer = csv.DictWriter(stream, fieldnames=exporting.CSV_FIELDS)
+                writer.writeheader()
+                for record in records:
+                    writer.writerow(exporting.flatten(record))
+        finally:
+            if output:
+                stream.close()
+
+
+@app.command("matches")
+def matches(
+    since: Annotated[str | None, typer.Option(help="only articles published since this ISO date")] = None,
+    entity: Annotated[str | None, typer.Option(help="entity id, name or alias")] = None,
+    claim: Annotated[str | None, typer.Option(help="claim id")] = None,
+) -> None:
+    """Stored articles with their matches, as a table."""
+    settings = load_settings()
+    kb = load_knowledge_base(settings)
+    entity_id = exporting.resolve_entity(kb, entity) if entity else None
+    if entity and entity_id is None:
+        raise fail(f"no entity called {entity!r} in the knowledge base")
+    if claim and claim not in {c.id for c in kb.claims}:
+        raise fail(f"no claim {claim!r} in the knowledge base")
+    table = Table("published", "title", "relevance", "entities", "claims (score)", title="matches")
+    with opened_store(settings) as st, st.sessions() as session:
+        for record in exporting.article_records(
+            session, kb, since=parse_since(since), entity_id=entity_id, claim_id=claim
+        ):
+            table.add_row(
+                (record["published"] or "")[:10],
+                (record["title"] or record["url"])[:70],
+                f"{record['relevance']:.2f}",
+                ", ".join(f"{e['name']}×{e['count']}" for e in record["entities"][:6]),
+                "\n".join(f"{c['id']} ({c['score']:.2f})" for c in record["claims"]),
+            )
+    console.print(table)
+
+
+@kb_app.command("show")
+def kb_show() -> None:
+    """The knowledge base as tables: entities with aliases, claims with entities and source."""
+    settings = load_settings()
+    kb = load_knowledge_base(settings)
+    entities = Table("id", "name", "type", "aliases", title=f"entities ({len(kb.entities)}), KB {kb.full_version}")
+    for e in kb.entities:
+        entities.add_row(e.id, e.name, e.type, ", ".join(e.aliases))
+    console.print(entities)
+    claims = Table("id", "statement", "entities", "source", title=f"claims ({len(kb.claims)})")
+    for c in kb.claims:
+        claims.add_row(c.id, c.statement, ", ".join(c.entities), c.source)
+    console.print(claims)
+
+
+@kb_app.command("check")
+def kb_check(path: Annotated[Path | None, typer.Argument(help="KB file (default: the configured one)")] = None) -> None:
+    """Validate a knowledge-base file."""
+    settings = load_settings()
+    kb = load_knowledge_base(settings, path)
+    console.print(
+        f"[green]ok[/]: {path or settings.kb_path}: {len(kb.entities)} entities, "
+        f"{sum(len(e.aliases) for e in kb.entities)} aliases, {len(kb.claims)} claims, version {kb.full_version}"
+    )
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,68 @@
+"""The composition root: Settings in, ready-to-use parts out.
+
+The CLI and the Celery app both build their pipeline here, so the embedded one-shot run
+and the service run the same code with the same limits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from ingest.http import Fetcher, FetchPolicy
+from ingest.kb import KnowledgeBase, load_kb
+from ingest.match import Matcher
+from ingest.pipeline import Pipeline, PipelineConfig
+from mediamon.settings import Settings
+from schema.db import make_engine, make_session_factory, upgrade_database
+
+
+@dataclass
+class Store:
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_store(settings: Settings, *, migrate: bool = True) -> Store:
+    """Engine and session factory; with ``migrate`` the schema is brought to the newest revision."""
+    if migrate:
+        upgrade_database(settings.database_url)
+    engine = make_engine(settings.database_url)
+    return Store(engine, make_session_factory(engine))
+
+
+def build_matcher(settings: Settings, kb: KnowledgeBase | None = None) -> Matcher:
+    return Matcher(kb or load_kb(settings.kb_path), threshold=settings.claim_threshold)
+
+
+def pipeline_config(settings: Settings) -> PipelineConfig:
+    return PipelineConfig(
+        max_entries_per_poll=settings.max_entries_per_poll,
+        max_feed_bytes=settings.max_feed_bytes,
+        max_page_bytes=settings.max_page_bytes,
+        min_text_chars=settings.min_text_chars,
+        keep_raw_html=settings.keep_raw_html,
+        fetch_workers=settings.fetch_workers,
+    )
+
+
+@contextmanager
+def pipeline(settings: Settings, store: Store, matcher: Matcher | None = None) -> Iterator[Pipeline]:
+    """A Pipeline with one HTTP client shared by feed and page downloads, closed on exit."""
+    fetcher = Fetcher(FetchPolicy.from_settings(settings, max_bytes=settings.max_page_bytes))
+    try:
+        yield Pipeline(
+            store.sessions,
+            fetcher=fetcher,
+            matcher=matcher or build_matcher(settings),
+            config=pipeline_config(settings),
+        )
+    finally:
+        fetcher.close()
