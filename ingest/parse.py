@@ -46,8 +46,10 @@ class ParsedFeed:
 def parse_feed(content: bytes, url: str, content_type: str | None = None) -> ParsedFeed:
     """Parse feed bytes. Never raises: problems come back as ``problem``/``error``."""
     headers = {"content-location": url}
-    if content_type:
-        headers["content-type"] = content_type
+    # Fix: with response headers but no content-type, feedparser flags every feed as bozo
+    # ("NonXMLContentType: no Content-type specified") and falls back to ISO-8859-1 instead of
+    # UTF-8 for a feed without an XML declaration. Undeclared bytes are treated as generic XML.
+    headers["content-type"] = content_type or "application/xml"
     try:
         parsed: Any = feedparser.parse(content, response_headers=headers, sanitize_html=True)
     except Exception as exc:
