@@ -86,7 +86,8 @@ def _to_entry(raw: Any, base_url: str) -> Entry | None:
         title=_text(raw.get("title")),
         summary=_text(raw.get("summary")),
         published=_to_datetime(raw.get("published_parsed")),
-        updated=_to_datetime(raw.get("updated_parsed")),
+        # dict.get: FeedParserDict.get would fall back to published_parsed with a DeprecationWarning.
+        updated=_to_datetime(dict.get(raw, "updated_parsed")),
     )
 
 

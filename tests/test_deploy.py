@@ -16,7 +16,9 @@ def compose_config() -> dict:
     binary = shutil.which("docker-compose")
     if binary is None:
         if os.environ.get("CI") or os.environ.get("MEDIAMON_REQUIRE_SERVICES"):
-            pytest.fail("docker-compose is required in CI to validate docker-compose.yml (.ci/run installs it)")
+            pytest.fail(
+                "docker-compose is required in CI to validate docker-compose.yml (.ci/run installs it)"
+            )
         pytest.skip("docker-compose not installed (apt-get install docker-compose)")
     result = subprocess.run(
         [binary, "-f", str(ROOT / "docker-compose.yml"), "config"],

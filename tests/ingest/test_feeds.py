@@ -65,13 +65,17 @@ def test_a_feed_failing_for_days_is_dead_but_not_one_that_just_started_failing()
     failing = Schedule(BASE.interval, 9.5, NOW)
     long_ago = NOW - DEAD_AFTER - timedelta(hours=1)
     assert after_failure(failing, NOW, soft=True, last_success_at=long_ago, created_at=long_ago).dead
-    assert not after_failure(failing, NOW, soft=True, last_success_at=NOW - timedelta(hours=1), created_at=long_ago).dead
+    assert not after_failure(
+        failing, NOW, soft=True, last_success_at=NOW - timedelta(hours=1), created_at=long_ago
+    ).dead
     assert not after_failure(BASE, NOW, soft=False, last_success_at=None, created_at=long_ago).dead
 
 
 def test_text_feed_list_skips_comments_and_repeats(tmp_path: Path):
     path = tmp_path / "feeds.txt"
-    path.write_text("# comment\nhttps://a.example/feed\n\nhttps://a.example/feed  # again\nhttp://b.example/rss\n")
+    path.write_text(
+        "# comment\nhttps://a.example/feed\n\nhttps://a.example/feed  # again\nhttp://b.example/rss\n"
+    )
     assert [s.url for s in read_feed_list(path)] == ["https://a.example/feed", "http://b.example/rss"]
 
 

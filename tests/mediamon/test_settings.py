@@ -33,7 +33,9 @@ def test_environment_is_read_with_prefix(monkeypatch: pytest.MonkeyPatch, tmp_pa
     ("name", "value"),
     [("MEDIAMON_READ_TIMEOUT", "fast"), ("MEDIAMON_MAX_PAGE_BYTES", "-1"), ("MEDIAMON_CLAIM_THRESHOLD", "2")],
 )
-def test_a_bad_value_fails_loudly_instead_of_falling_back(monkeypatch: pytest.MonkeyPatch, name: str, value: str):
+def test_a_bad_value_fails_loudly_instead_of_falling_back(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+):
     monkeypatch.setenv(name, value)
     with pytest.raises(ValidationError):
         Settings()

@@ -1,0 +1,297 @@
+"""The whole pipeline against a real HTTP server on 127.0.0.1, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from ingest.http import Fetcher, FetchPolicy
+from ingest.kb import KnowledgeBase, load_kb
+from ingest.match import Matcher
+from ingest.pipeline import Pipeline, PipelineConfig
+from mediamon.settings import DEFAULT_KB_PATH
+from schema import store
+from schema.models import Article, ArticleState, ClaimMatch, Feed, FetchLog, Mention, PollOutcome
+from tests.support.corpus_site import PAGES_DIR, CorpusSite, FeedItem, Response, build_rss, load_manifest
+
+SEEDS_DIR = Path(__file__).resolve().parents[3] / "shared" / "seeds"
+
+
+@pytest.fixture(scope="module")
+def kb() -> KnowledgeBase:
+    return load_kb(DEFAULT_KB_PATH)
+
+
+@pytest.fixture
+def site() -> Iterator[CorpusSite]:
+    with CorpusSite() as running:
+        yield running
+
+
+@pytest.fixture
+def make_pipeline() -> Iterator[Callable[..., Pipeline]]:
+    """Build pipelines for a test; their HTTP clients are closed afterwards."""
+    fetchers: list[Fetcher] = []
+
+    def build(sessions: sessionmaker[Session], kb: KnowledgeBase, *, allow_local: bool = True) -> Pipeline:
+        pipeline = _pipeline(sessions, kb, allow_local=allow_local)
+        fetchers.append(pipeline.fetcher)
+        return pipeline
+
+    yield build
+    for fetcher in fetchers:
+        fetcher.close()
+
+
+def _pipeline(sessions: sessionmaker[Session], kb: KnowledgeBase, *, allow_local: bool) -> Pipeline:
+    policy = FetchPolicy(
+        user_agent="mediamon-test",
+        allowed_private_hosts=frozenset({"127.0.0.1"}) if allow_local else frozenset(),
+        retries=1,
+        backoff=0.01,
+        read_timeout=5,
+        connect_timeout=2,
+    )
+    return Pipeline(sessions, Fetcher(policy), Matcher(kb), PipelineConfig(fetch_workers=4))
+
+
+def add_feed(sessions: sessionmaker[Session], url: str) -> int:
+    with sessions.begin() as session:
+        session.add(Feed(url=url))
+    with sessions() as session:
+        return session.scalars(select(Feed.id).where(Feed.url == url)).one()
+
+
+def count(sessions: sessionmaker[Session], model: type) -> int:
+    with sessions() as session:
+        return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def seed_page(seed: Path) -> bytes:
+    """An HTML article page around a seed document's text (the seed itself is not in the repo)."""
+    paragraphs = [p.strip() for p in seed.read_text(encoding="utf-8").split("\n") if p.strip()]
+    body = "\n".join(f"<p>{html.escape(p)}</p>" for p in paragraphs[1:])
+    return (
+        f"<html lang='en'><head><title>{html.escape(paragraphs[0])}</title></head><body>"
+        f"<nav><a href='/'>Home</a> <a href='/world'>World</a></nav>"
+        f"<article><h1>{html.escape(paragraphs[0])}</h1>{body}</article>"
+        f"<footer>Copyright the site</footer></body></html>"
+    ).encode()
+
+
+def test_run_once_stores_corpus_articles_and_a_second_run_adds_nothing(sessions, kb, site, make_pipeline):
+    pipeline = make_pipeline(sessions, kb)
+    feed_id = add_feed(sessions, site.url("/feeds/corpus.rss?n=12"))
+
+    first = pipeline.run_once([feed_id])
+
+    assert first.feeds_polled == 1 and first.feeds_failed == 0
+    assert first.articles_new == 12
+    assert first.articles_done + first.articles_failed + first.articles_duplicate == 12
+    assert first.articles_done >= 9  # most corpus pages extract
+    with sessions() as session:
+        states = dict(session.execute(select(Article.state, func.count()).group_by(Article.state)).all())
+        failed = session.scalars(select(Article).where(Article.state == ArticleState.FAILED)).all()
+        done = session.scalars(select(Article).where(Article.state == ArticleState.DONE)).all()
+    assert sum(states.values()) == 12
+    assert all(a.error for a in failed), "every failed article says why"
+    assert all(a.text and a.content_hash and a.relevance is not None for a in done)
+    assert all(a.published is not None and a.published.tzinfo is not None for a in done)
+    mentions, matches = count(sessions, Mention), count(sessions, ClaimMatch)
+
+    second = pipeline.run_once([feed_id])
+
+    assert second.articles_new == 0
+    assert second.feeds_not_modified == 1  # 304 on the conditional GET
+    assert count(sessions, Article) == 12
+    assert (count(sessions, Mention), count(sessions, ClaimMatch)) == (mentions, matches)
+    with sessions() as session:
+        outcomes = session.scalars(select(FetchLog.outcome).order_by(FetchLog.id)).all()
+    assert outcomes == [PollOutcome.OK, PollOutcome.NOT_MODIFIED]
+
+
+def test_tracking_parameters_do_not_make_new_articles(sessions, kb, site, make_pipeline):
+    pipeline = make_pipeline(sessions, kb)
+    plain = add_feed(sessions, site.url("/feeds/corpus.rss?n=5"))
+    tracked = add_feed(sessions, site.url("/feeds/corpus.atom?n=5&utm=1"))
+
+    summary = pipeline.run_once([plain, tracked])
+
+    assert summary.articles_new == 5
+    with sessions() as session:
+        urls = session.scalars(select(Article.canonical_url)).all()
+    assert len(urls) == 5 and not any("utm_" in u for u in urls)
+
+
+def test_same_story_under_two_urls_is_stored_once_and_linked_to_both(sessions, kb, site, make_pipeline):
+    page = load_manifest()[0]["file"]
+    site.set_static("/syndicated/copy.html", (PAGES_DIR / page).read_bytes())
+    site.set_static(
+        "/feeds/syndication.rss",
+        build_rss(
+            [
+                FeedItem("original", site.url(f"/pages/{page}")),
+                FeedItem("copy", site.url("/syndicated/copy.html")),
+            ]
+        ),
+        content_type="application/rss+xml",
+    )
+    pipeline = make_pipeline(sessions, kb)
+
+    summary = pipeline.run_once([add_feed(sessions, site.url("/feeds/syndication.rss"))])
+
+    assert (summary.articles_done, summary.articles_duplicate) == (1, 1)
+    with sessions() as session:
+        original = session.scalars(select(Article).where(Article.state == ArticleState.DONE)).one()
+        copy = session.scalars(select(Article).where(Article.state == ArticleState.DUPLICATE)).one()
+    assert copy.duplicate_of_id == original.id
+    assert copy.text is None, "the text is stored once"
+    assert {original.url, copy.url} == {site.url(f"/pages/{page}"), site.url("/syndicated/copy.html")}
+
+
+def test_a_seed_article_is_matched_end_to_end_and_off_theme_pages_are_not_relevant(
+    sessions, kb, site, make_pipeline
+):
+    seed = SEEDS_DIR / kb.sources["seed-2023"].file
+    site.set_static("/news/pakistan-taliban.html", seed_page(seed))
+    off_theme = load_manifest()[1]["file"]
+    site.set_static(
+        "/feeds/theme.rss",
+        build_rss(
+            [
+                FeedItem("Pakistan and the Taliban", site.url("/news/pakistan-taliban.html")),
+                FeedItem("something else", site.url(f"/pages/{off_theme}")),
+            ]
+        ),
+        content_type="application/rss+xml",
+    )
+    pipeline = make_pipeline(sessions, kb)
+
+    pipeline.run_once([add_feed(sessions, site.url("/feeds/theme.rss"))])
+
+    with sessions() as session:
+        on = session.scalars(select(Article).where(Article.url.endswith("pakistan-taliban.html"))).one()
+        off = session.scalars(select(Article).where(Article.url.endswith(off_theme))).one()
+        matched = set(session.scalars(select(ClaimMatch.claim_id).where(ClaimMatch.article_id == on.id)))
+        entities = set(session.scalars(select(Mention.entity_id).where(Mention.article_id == on.id)))
+    expected = {c.id for c in kb.claims_from("seed-2023")}
+    assert len(matched & expected) >= 0.8 * len(expected)
+    assert {"taliban", "ttp"} <= entities
+    assert on.relevance is not None and on.relevance > 0.6
+    assert off.relevance is not None and off.relevance < 0.3
+    assert on.kb_version == kb.full_version
+
+
+def test_broken_feeds_are_recorded_and_partial_ones_still_used(sessions, kb, site, make_pipeline):
+    pipeline = make_pipeline(sessions, kb)
+    not_a_feed = add_feed(sessions, site.url("/pages/" + load_manifest()[0]["file"]))
+    # A real feedparser test feed that is ill-formed but still has an entry with a link.
+    partial = add_feed(sessions, site.url("/feedparser/illformed/rss_item_link_corrupted_ampersands.xml"))
+    missing = add_feed(sessions, site.url("/status/404"))
+
+    summary = pipeline.run_once([not_a_feed, partial, missing])
+
+    assert summary.feeds_failed == 2
+    with sessions() as session:
+        logs = {log.feed_id: log for log in session.scalars(select(FetchLog))}
+        feeds = {f.id: f for f in session.scalars(select(Feed))}
+    assert logs[not_a_feed].outcome == PollOutcome.HARD_FAILURE
+    assert "not a feed" in (logs[not_a_feed].error or "")
+    assert logs[missing].outcome == PollOutcome.SOFT_FAILURE and logs[missing].http_status == 404
+    assert feeds[missing].failure_score == 0.5 and feeds[missing].last_error == "HTTP 404"
+    assert logs[partial].outcome == PollOutcome.OK
+    assert logs[partial].entries_new == 1 and logs[partial].error, "the feed's problem is recorded"
+
+
+def test_an_unchanged_body_is_not_parsed_again_even_without_a_304(sessions, kb, site, make_pipeline):
+    site.set_static(
+        "/feeds/no-validators.rss",
+        build_rss([FeedItem("one", site.url("/pages/" + load_manifest()[0]["file"]))]),
+        content_type="application/rss+xml",
+    )
+    pipeline = make_pipeline(sessions, kb)
+    feed_id = add_feed(sessions, site.url("/feeds/no-validators.rss"))
+    pipeline.run_once([feed_id])
+
+    second = pipeline.poll_feed(feed_id)
+
+    assert second.outcome == PollOutcome.UNCHANGED
+    assert second.parse_ms == 0 and not second.new_article_ids
+
+
+def test_failed_pages_are_kept_with_a_reason_and_transient_ones_retried(sessions, kb, site, make_pipeline):
+    site.set_static("/short.html", b"<html><body><p>Too short to be an article.</p></body></html>")
+    site.set_static("/doc.pdf", b"%PDF-1.4 not html", content_type="application/pdf")
+    site.add_route("/always-503", lambda _request: Response(503, b"busy"))
+    site.set_static(
+        "/feeds/bad-pages.rss",
+        build_rss(
+            [
+                FeedItem("gone", site.url("/status/410")),
+                FeedItem("short", site.url("/short.html")),
+                FeedItem("pdf", site.url("/doc.pdf")),
+                FeedItem("down", site.url("/always-503")),
+                FeedItem("big", site.url("/oversize?mb=8")),
+            ]
+        ),
+        content_type="application/rss+xml",
+    )
+    pipeline = make_pipeline(sessions, kb)
+    feed_id = add_feed(sessions, site.url("/feeds/bad-pages.rss"))
+
+    first = pipeline.run_once([feed_id])
+
+    assert (first.articles_failed, first.articles_retry) == (4, 1)
+    with sessions() as session:
+        errors = {a.url.rsplit("/", 1)[-1]: (a.state, a.error) for a in session.scalars(select(Article))}
+    assert errors["410"] == (ArticleState.FAILED, "HTTP 410")
+    assert "too short" in (errors["short.html"][1] or "")
+    assert "not an HTML page" in (errors["doc.pdf"][1] or "")
+    assert "larger than" in (errors["oversize?mb=8"][1] or "")
+    assert errors["always-503"][0] == ArticleState.PENDING
+    assert "will retry" in (errors["always-503"][1] or "")
+
+    pipeline.run_once([feed_id])
+    third = pipeline.run_once([feed_id])
+
+    assert third.articles_failed == 1, "after three attempts the transient failure is final"
+    with sessions() as session:
+        down = session.scalars(select(Article).where(Article.url.endswith("always-503"))).one()
+    assert down.state == ArticleState.FAILED and down.attempts == 3
+
+
+def test_private_addresses_are_refused_by_default(sessions, kb, site, make_pipeline):
+    pipeline = make_pipeline(sessions, kb, allow_local=False)
+    feed_id = add_feed(sessions, site.url("/feeds/corpus.rss?n=3"))
+
+    summary = pipeline.run_once([feed_id])
+
+    assert summary.feeds_failed == 1 and summary.articles_new == 0
+    assert "non-public address" in summary.feed_errors[0][1]
+    assert site.total_hits() == 0, "nothing was sent to the private address"
+
+
+def test_processing_an_article_twice_leaves_one_set_of_matches(sessions, kb, site, make_pipeline):
+    seed = SEEDS_DIR / kb.sources["seed-2021"].file
+    site.set_static("/news/seed-2021.html", seed_page(seed))
+    pipeline = make_pipeline(sessions, kb)
+    pipeline.sync_kb()
+    with sessions.begin() as session:
+        feed = Feed(url=site.url("/feeds/none.rss"))
+        session.add(feed)
+        session.flush()
+        url = site.url("/news/seed-2021.html")
+        (article_id,) = store.add_pending_articles(session, feed.id, [{"canonical_url": url, "url": url}])
+
+    first = pipeline.process_article(article_id)
+    again = pipeline.process_article(article_id)
+
+    assert first.outcome == "done" and first.claim_matches > 0
+    assert again.outcome == "skipped"
+    assert count(sessions, ClaimMatch) == first.claim_matches
+    assert count(sessions, Mention) == first.mentions
