@@ -54,7 +54,9 @@ def load_settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        problems = "; ".join(f"MEDIAMON_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(
+            f"MEDIAMON_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
+        )
         raise fail(f"bad configuration: {problems}") from exc
 
 
@@ -67,7 +69,7 @@ def load_knowledge_base(settings: Settings, path: Path | None = None) -> Knowled
 
 @contextmanager
 def opened_store(settings: Settings) -> Iterator[Store]:
-    from sqlalchemy.exc import OperationalError  # noqa: PLC0415
+    from sqlalchemy.exc import OperationalError
 
     try:
         opened = open_store(settings)
@@ -353,7 +355,9 @@ def kb_show() -> None:
     """The knowledge base as tables: entities with aliases, claims with entities and source."""
     settings = load_settings()
     kb = load_knowledge_base(settings)
-    entities = Table("id", "name", "type", "aliases", title=f"entities ({len(kb.entities)}), KB {kb.full_version}")
+    entities = Table(
+        "id", "name", "type", "aliases", title=f"entities ({len(kb.entities)}), KB {kb.full_version}"
+    )
     for e in kb.entities:
         entities.add_row(e.id, e.name, e.type, ", ".join(e.aliases))
     console.print(entities)
@@ -364,13 +368,16 @@ def kb_show() -> None:
 
 
 @kb_app.command("check")
-def kb_check(path: Annotated[Path | None, typer.Argument(help="KB file (default: the configured one)")] = None) -> None:
+def kb_check(
+    path: Annotated[Path | None, typer.Argument(help="KB file (default: the configured one)")] = None,
+) -> None:
     """Validate a knowledge-base file."""
     settings = load_settings()
     kb = load_knowledge_base(settings, path)
     console.print(
         f"[green]ok[/]: {path or settings.kb_path}: {len(kb.entities)} entities, "
-        f"{sum(len(e.aliases) for e in kb.entities)} aliases, {len(kb.claims)} claims, version {kb.full_version}"
+        f"{sum(len(e.aliases) for e in kb.entities)} aliases, {len(kb.claims)} claims, "
+        f"version {kb.full_version}"
     )
 
 

@@ -107,6 +107,16 @@ def test_ttl_is_read() -> None:
     assert parsed.ttl_minutes == 90
 
 
+def test_partially_broken_feed_keeps_every_good_entry() -> None:
+    body = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
+<item><title>one</title><link>https://example.org/1</link></item>
+<item><title>two &nbsp; AT&T <b>unclosed</title><link>https://example.org/2</link></item>
+<item><title>three</title><link>https://example.org/3</link><description>cut off mid-"""
+    parsed = parse_feed(body, FEED_URL, "application/rss+xml")
+    assert parsed.problem is not None and parsed.error is None
+    assert [entry.link for entry in parsed.entries] == [f"https://example.org/{n}" for n in (1, 2, 3)]
+
+
 def test_garbage_is_an_error_not_an_exception() -> None:
     for junk in (b"", b"\x00\xff\xfe garbage", b"<html><body>not a feed</body></html>", b"{]"):
         parsed = parse_feed(junk, FEED_URL)

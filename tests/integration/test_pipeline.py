@@ -90,7 +90,8 @@ def test_run_once_stores_corpus_articles_and_a_second_run_adds_nothing(sessions,
 
     first = pipeline.run_once([feed_id])
 
-    assert first.feeds_polled == 1 and first.feeds_failed == 0
+    assert first.feeds_polled == 1
+    assert first.feeds_failed == 0
     assert first.articles_new == 12
     assert first.articles_done + first.articles_failed + first.articles_duplicate == 12
     assert first.articles_done >= 9  # most corpus pages extract
@@ -125,7 +126,8 @@ def test_tracking_parameters_do_not_make_new_articles(sessions, kb, site, make_p
     assert summary.articles_new == 5
     with sessions() as session:
         urls = session.scalars(select(Article.canonical_url)).all()
-    assert len(urls) == 5 and not any("utm_" in u for u in urls)
+    assert len(urls) == 5
+    assert not any("utm_" in u for u in urls)
 
 
 def test_same_story_under_two_urls_is_stored_once_and_linked_to_both(sessions, kb, site, make_pipeline):
@@ -182,8 +184,10 @@ def test_a_seed_article_is_matched_end_to_end_and_off_theme_pages_are_not_releva
     expected = {c.id for c in kb.claims_from("seed-2023")}
     assert len(matched & expected) >= 0.8 * len(expected)
     assert {"taliban", "ttp"} <= entities
-    assert on.relevance is not None and on.relevance > 0.6
-    assert off.relevance is not None and off.relevance < 0.3
+    assert on.relevance is not None
+    assert on.relevance > 0.6
+    assert off.relevance is not None
+    assert off.relevance < 0.3
     assert on.kb_version == kb.full_version
 
 
@@ -202,10 +206,13 @@ def test_broken_feeds_are_recorded_and_partial_ones_still_used(sessions, kb, sit
         feeds = {f.id: f for f in session.scalars(select(Feed))}
     assert logs[not_a_feed].outcome == PollOutcome.HARD_FAILURE
     assert "not a feed" in (logs[not_a_feed].error or "")
-    assert logs[missing].outcome == PollOutcome.SOFT_FAILURE and logs[missing].http_status == 404
-    assert feeds[missing].failure_score == 0.5 and feeds[missing].last_error == "HTTP 404"
+    assert logs[missing].outcome == PollOutcome.SOFT_FAILURE
+    assert logs[missing].http_status == 404
+    assert feeds[missing].failure_score == 0.5
+    assert feeds[missing].last_error == "HTTP 404"
     assert logs[partial].outcome == PollOutcome.OK
-    assert logs[partial].entries_new == 1 and logs[partial].error, "the feed's problem is recorded"
+    assert logs[partial].entries_new == 1
+    assert logs[partial].error, "the feed's problem is recorded"
 
 
 def test_an_unchanged_body_is_not_parsed_again_even_without_a_304(sessions, kb, site, make_pipeline):
@@ -221,7 +228,8 @@ def test_an_unchanged_body_is_not_parsed_again_even_without_a_304(sessions, kb, 
     second = pipeline.poll_feed(feed_id)
 
     assert second.outcome == PollOutcome.UNCHANGED
-    assert second.parse_ms == 0 and not second.new_article_ids
+    assert second.parse_ms == 0
+    assert not second.new_article_ids
 
 
 def test_failed_pages_are_kept_with_a_reason_and_transient_ones_retried(sessions, kb, site, make_pipeline):
@@ -262,7 +270,8 @@ def test_failed_pages_are_kept_with_a_reason_and_transient_ones_retried(sessions
     assert third.articles_failed == 1, "after three attempts the transient failure is final"
     with sessions() as session:
         down = session.scalars(select(Article).where(Article.url.endswith("always-503"))).one()
-    assert down.state == ArticleState.FAILED and down.attempts == 3
+    assert down.state == ArticleState.FAILED
+    assert down.attempts == 3
 
 
 def test_private_addresses_are_refused_by_default(sessions, kb, site, make_pipeline):
@@ -271,7 +280,8 @@ def test_private_addresses_are_refused_by_default(sessions, kb, site, make_pipel
 
     summary = pipeline.run_once([feed_id])
 
-    assert summary.feeds_failed == 1 and summary.articles_new == 0
+    assert summary.feeds_failed == 1
+    assert summary.articles_new == 0
     assert "non-public address" in summary.feed_errors[0][1]
     assert site.total_hits() == 0, "nothing was sent to the private address"
 
@@ -291,7 +301,8 @@ def test_processing_an_article_twice_leaves_one_set_of_matches(sessions, kb, sit
     first = pipeline.process_article(article_id)
     again = pipeline.process_article(article_id)
 
-    assert first.outcome == "done" and first.claim_matches > 0
+    assert first.outcome == "done"
+    assert first.claim_matches > 0
     assert again.outcome == "skipped"
     assert count(sessions, ClaimMatch) == first.claim_matches
     assert count(sessions, Mention) == first.mentions
