@@ -1,0 +1,211 @@
+"""The `mediamon` command as users run it: a real subprocess, a real local web site, SQLite."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ingest.kb import load_kb
+from mediamon.settings import DEFAULT_KB_PATH
+from tests.support.corpus_site import CorpusSite
+
+SEEDS_DIR = Path(__file__).resolve().parents[3] / "shared" / "seeds"
+MEDIAMON = [sys.executable, "-m", "mediamon.cli"]
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("MEDIAMON_")}
+    environment.update(
+        MEDIAMON_DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}",
+        MEDIAMON_ALLOWED_PRIVATE_HOSTS="127.0.0.1",
+        MEDIAMON_HTTP_RETRIES="0",
+        COLUMNS="200",
+    )
+    return environment
+
+
+def mediamon(env: dict[str, str], *args: str, stdin: str | None = None, cwd: Path | None = None):
+    return subprocess.run(
+        [*MEDIAMON, *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=cwd,
+    )
+
+
+@pytest.fixture
+def site() -> Iterator[CorpusSite]:
+    with CorpusSite() as running:
+        yield running
+
+
+def test_run_once_export_and_matches_over_a_local_feed(env, site, tmp_path):
+    feeds = tmp_path / "feeds.txt"
+    feeds.write_text(f"{site.url('/feeds/corpus.rss?n=6')}\n{site.url('/status/500')}\n")
+
+    first = mediamon(env, "run", "--once", "--feeds", str(feeds))
+
+    assert first.returncode == 0, first.stderr
+    assert "feeds polled" in first.stdout
+    assert "articles new" in first.stdout
+    assert "HTTP 500" in first.stdout, "the failing feed is listed with its reason"
+    second = mediamon(env, "run", "--once", "--feeds", str(feeds))
+    assert second.returncode == 0
+    exported = mediamon(env, "export", "--format", "jsonl")
+    records = [json.loads(line) for line in exported.stdout.splitlines()]
+    assert 4 <= len(records) <= 6
+    for record in records:
+        assert set(record) >= {
+            "url",
+            "canonical_url",
+            "title",
+            "published",
+            "source",
+            "language",
+            "relevance",
+            "text",
+            "entities",
+            "claims",
+        }
+        assert record["text"]
+    assert len({r["canonical_url"] for r in records}) == len(records)
+
+    as_csv = mediamon(env, "export", "--format", "csv", "--since", "2024-01-01")
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    assert len(rows) == len(records)
+    assert mediamon(env, "matches").returncode == 0
+
+
+def test_run_without_network_ends_with_a_per_feed_error_summary(env, tmp_path):
+    feeds = tmp_path / "feeds.txt"
+    feeds.write_text("https://feeds.invalid/rss\nhttps://news.invalid/atom\n")
+
+    result = mediamon(env, "run", "--once", "--feeds", str(feeds))
+
+    assert result.returncode == 0
+    assert "Traceback" not in result.stdout + result.stderr
+    assert result.stdout.count("cannot resolve") == 2
+
+
+def test_private_addresses_are_refused_without_the_setting(env, site, tmp_path):
+    env = {**env, "MEDIAMON_ALLOWED_PRIVATE_HOSTS": ""}
+    feeds = tmp_path / "feeds.txt"
+    feeds.write_text(site.url("/feeds/corpus.rss?n=2") + "\n")
+
+    result = mediamon(env, "run", "--once", "--feeds", str(feeds))
+
+    assert result.returncode == 0
+    assert "non-public address" in result.stdout
+    assert site.total_hits() == 0
+
+
+@pytest.mark.parametrize("seed_key", ["seed-2021", "seed-2023"])
+def test_match_finds_every_claim_the_kb_attributes_to_a_seed(env, seed_key):
+    kb = load_kb(DEFAULT_KB_PATH)
+    seed = SEEDS_DIR / kb.sources[seed_key].file
+
+    result = mediamon(env, "match", str(seed))
+
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    text = seed.read_text(encoding="utf-8")
+    found = {c["id"] for c in document["claims"]}
+    assert {c.id for c in kb.claims_from(seed_key)} <= found
+    for claim in document["claims"]:
+        evidence = claim["evidence"]
+        assert text[evidence["start"] : evidence["end"]] == evidence["text"]
+        assert 0 < claim["score"] <= 1
+        assert claim["statement"]
+    for entity in document["entities"]:
+        assert set(entity) >= {"id", "name", "type", "mentions"}
+        for mention in entity["mentions"]:
+            assert text[mention["start"] : mention["end"]] == mention["text"]
+
+
+def test_match_reads_standard_input(env):
+    result = mediamon(env, "match", "-", stdin="Lashkar-e-Tayyiba carried out the 2008 Mumbai attacks.")
+    document = json.loads(result.stdout)
+    assert {"let"} <= {e["id"] for e in document["entities"]}
+
+
+def test_feeds_add_list_export_import_remove(env, tmp_path):
+    assert mediamon(env, "feeds", "add", "https://a.example/rss", "https://b.example/atom").returncode == 0
+    listed = mediamon(env, "feeds", "list")
+    assert "https://a.example/rss" in listed.stdout
+    assert "https://b.example/atom" in listed.stdout
+
+    opml = tmp_path / "out.opml"
+    assert mediamon(env, "feeds", "export-opml", "-o", str(opml)).returncode == 0
+    assert b'xmlUrl="https://a.example/rss"' in opml.read_bytes()
+
+    assert mediamon(env, "feeds", "remove", "https://a.example/rss").returncode == 0
+    assert "https://a.example/rss" not in mediamon(env, "feeds", "list").stdout
+    imported = mediamon(env, "feeds", "import-opml", str(opml))
+    assert "2 feed(s)" in imported.stdout
+    assert "1 new" in imported.stdout
+    missing = mediamon(env, "feeds", "remove", "999")
+    assert missing.returncode == 1
+    assert "not found" in missing.stderr
+
+    bad = mediamon(env, "feeds", "add", "ftp://nope")
+    assert bad.returncode == 2
+    assert "not http(s)" in bad.stderr
+
+
+def test_config_masks_secrets(env):
+    env = {**env, "MEDIAMON_SMTP_PASSWORD": "hunter2", "MEDIAMON_BROKER_URL": "redis://:pw123@localhost/0"}
+    result = mediamon(env, "config")
+    assert result.returncode == 0
+    assert "MEDIAMON_DATABASE_URL" in result.stdout
+    assert "hunter2" not in result.stdout
+    assert "pw123" not in result.stdout
+
+
+def test_bad_configuration_and_bad_input_are_clear_errors(env, tmp_path):
+    bad_env = mediamon({**env, "MEDIAMON_READ_TIMEOUT": "soon"}, "config")
+    assert bad_env.returncode == 2
+    assert "MEDIAMON_READ_TIMEOUT" in bad_env.stderr
+    assert "Traceback" not in bad_env.stderr
+
+    broken_kb = tmp_path / "kb.yaml"
+    broken_kb.write_text("version: 1\nentities: [\n")
+    result = mediamon({**env, "MEDIAMON_KB_PATH": str(broken_kb)}, "match", "-", stdin="x")
+    assert result.returncode == 2
+    assert "not valid YAML" in result.stderr
+
+    assert mediamon(env, "run").returncode == 2
+    assert mediamon(env, "export", "--since", "yesterday").returncode == 2
+    assert mediamon(env, "matches", "--entity", "Nobody").returncode == 2
+    unreachable = mediamon(
+        {**env, "MEDIAMON_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/x"}, "feeds", "list"
+    )
+    assert unreachable.returncode == 2
+    assert "cannot open the database" in unreachable.stderr
+
+
+def test_kb_show_and_check(env, tmp_path):
+    shown = mediamon(env, "kb", "show")
+    assert shown.returncode == 0
+    assert "Inter-Services Intelligence" in shown.stdout
+    assert "claims" in shown.stdout
+    checked = mediamon(env, "kb", "check")
+    assert checked.returncode == 0
+    assert "ok" in checked.stdout
+    invalid = tmp_path / "kb.yaml"
+    invalid.write_text("version: '1'\nentities: []\nclaims: [{id: x, statement: too short}]\n")
+    failed = mediamon(env, "kb", "check", str(invalid))
+    assert failed.returncode == 2
+    assert "not a valid knowledge base" in failed.stderr
