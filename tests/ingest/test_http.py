@@ -38,7 +38,8 @@ def test_200_with_content(corpus_site: CorpusSite, fetcher: Fetcher) -> None:
     assert result.content == (PAGES_DIR / PAGE).read_bytes()
     assert result.content_type.startswith("text/html")
     assert result.final_url == result.url == corpus_site.url(f"/pages/{PAGE}")
-    assert result.etag and result.last_modified
+    assert result.etag
+    assert result.last_modified
     assert result.elapsed_ms >= 0
 
 
@@ -58,14 +59,19 @@ def test_user_agent_and_accept_are_sent(corpus_site: CorpusSite, fetcher: Fetche
     assert "br" in seen[0].headers["accept-encoding"]
 
 
-def test_conditional_get_round_trips_etag_and_last_modified(corpus_site: CorpusSite, fetcher: Fetcher) -> None:
+def test_conditional_get_round_trips_etag_and_last_modified(
+    corpus_site: CorpusSite, fetcher: Fetcher
+) -> None:
     url = corpus_site.url(f"/pages/{PAGE}")
     first = fetcher.fetch(url)
-    assert first.ok and first.etag and first.last_modified
+    assert first.ok
+    assert first.etag
+    assert first.last_modified
 
     by_etag = fetcher.fetch(url, etag=first.etag)
     assert by_etag.status == 304
-    assert by_etag.not_modified and not by_etag.ok
+    assert by_etag.not_modified
+    assert not by_etag.ok
     assert by_etag.error is None
     assert by_etag.content == b""
     assert by_etag.etag == first.etag  # the validator comes back for the next poll
@@ -74,7 +80,8 @@ def test_conditional_get_round_trips_etag_and_last_modified(corpus_site: CorpusS
     assert by_date.status == 304
 
     stale = fetcher.fetch(url, etag='"not-the-current-etag"')
-    assert stale.status == 200 and stale.content == first.content
+    assert stale.status == 200
+    assert stale.content == first.content
 
     older = http_date(datetime(2000, 1, 1, tzinfo=UTC))
     assert fetcher.fetch(url, last_modified=older).status == 200
@@ -83,7 +90,9 @@ def test_conditional_get_round_trips_etag_and_last_modified(corpus_site: CorpusS
 def test_conditional_get_on_feeds(corpus_site: CorpusSite, fetcher: Fetcher) -> None:
     for path in ("/feeds/corpus.rss?n=5", "/feeds/corpus.atom?n=5"):
         first = fetcher.fetch(corpus_site.url(path))
-        assert first.ok and first.etag and first.last_modified
+        assert first.ok
+        assert first.etag
+        assert first.last_modified
         assert b"/pages/" in first.content
         again = fetcher.fetch(corpus_site.url(path), etag=first.etag, last_modified=first.last_modified)
         assert again.not_modified
@@ -200,7 +209,8 @@ def test_429_short_retry_after_is_waited_out(corpus_site: CorpusSite, fetcher: F
     waits.clear()
     with Fetcher(fetcher.policy, sleep=waits.append) as recording:
         result = recording.fetch(corpus_site.url(f"{path}?retry_after=3"))
-    assert result.status == 429 and result.retry_after == 3.0
+    assert result.status == 429
+    assert result.retry_after == 3.0
     assert waits == [3.0, 3.0]  # honoured (it is under max_retry_wait), retried twice
     assert corpus_site.hits(path) - before == 3
 
@@ -212,7 +222,8 @@ def test_429_long_retry_after_returns_at_once(corpus_site: CorpusSite, fetcher: 
     started = time.monotonic()
     result = fetcher.fetch(corpus_site.url(f"{path}?retry_after={int(wait)}"))
     assert time.monotonic() - started < 1
-    assert result.error_kind == "http" and result.status == 429
+    assert result.error_kind == "http"
+    assert result.status == 429
     assert result.retry_after == wait
     assert corpus_site.hits(path) - before == 1
 
@@ -222,7 +233,8 @@ def test_client_errors_are_not_retried(corpus_site: CorpusSite, fetcher: Fetcher
     path = f"/status/{code}"
     before = corpus_site.hits(path)
     result = fetcher.fetch(corpus_site.url(path))
-    assert result.error_kind == "http" and result.status == code
+    assert result.error_kind == "http"
+    assert result.status == code
     assert corpus_site.hits(path) - before == 1
 
 
@@ -289,7 +301,8 @@ def test_charset_from_header_and_latin1_page(corpus_site: CorpusSite, fetcher: F
     assert "é".encode("iso-8859-1") in result.content
     article = clean_html(result.content, result.final_url, charset=result.charset)
     assert isinstance(article, CleanArticle), article
-    assert "café" in article.text and "Müller" in article.text
+    assert "café" in article.text
+    assert "Müller" in article.text
     assert "\ufffd" not in article.text
 
 

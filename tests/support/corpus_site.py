@@ -29,6 +29,7 @@ Only stdlib + ``brotli``: the benchmark in ``bench/`` imports this module too.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import gzip
 import hashlib
@@ -417,10 +418,8 @@ class CorpusSite:
         with self._lock:
             connections = list(self._connections)
         for connection in connections:  # unblock handler threads waiting on keep-alive reads
-            try:
+            with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         server.server_close()
         if thread is not None:
             thread.join(timeout=5)
