@@ -28,6 +28,7 @@ from ingest.match import Matcher
 from ingest.pipeline import ArticleReport, Pipeline, PipelineConfig, PollReport
 from mediamon.settings import DEFAULT_KB_PATH
 from schema.db import make_engine, make_session_factory, upgrade_database
+from schema.models import Feed
 from tests.support.corpus_site import PAGES_DIR, CorpusSite, load_manifest
 from tests.support.extraction_quality import score_extraction
 
@@ -59,8 +60,6 @@ def run_pipeline(site: CorpusSite, pages: int, workdir: Path) -> tuple[float, di
         )
         pipeline.sync_kb()
         with sessions.begin() as session:
-            from schema.models import Feed  # noqa: PLC0415
-
             feed = Feed(url=site.url(f"/feeds/corpus.rss?n={pages}"))
             session.add(feed)
             session.flush()
