@@ -104,9 +104,8 @@ def main() -> None:
         if not values:
             continue
         p95 = statistics.quantiles(values, n=20)[-1] if len(values) >= 2 else values[0]
-        print(
-            f"{stage:<8} {statistics.fmean(values):>9.2f} {statistics.median(values):>9.2f} {p95:>9.2f} {len(values):>5}"
-        )
+        mean, median = statistics.fmean(values), statistics.median(values)
+        print(f"{stage:<8} {mean:>9.2f} {median:>9.2f} {p95:>9.2f} {len(values):>5}")
     print(f"whole pipeline: {elapsed:.2f} s for {done} articles = {done / elapsed:.1f} articles/s")
     print(f"trafilatura alone on the same pages: {alone:.2f} s = {pages / alone:.1f} pages/s")
     print(f"ratio whole pipeline / trafilatura alone: {elapsed / alone:.2f}x (target <= 1.5x)")
