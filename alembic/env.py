@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from logging.config import fileConfig
 
-from alembic import context
 from sqlalchemy import Connection
 
+from alembic import context
 from mediamon.settings import Settings
 from schema.db import make_engine
 from schema.models import Base

@@ -15,6 +15,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ingest.text import normalised_key
+
 EntityType = Literal["person", "organisation", "place", "event", "country", "group", "policy"]
 
 
@@ -87,7 +89,7 @@ class KnowledgeBase(BaseModel):
         owner: dict[str, str] = {}
         for entity in self.entities:
             for form in entity.surface_forms:
-                key = form.casefold()
+                key = normalised_key(form)
                 if key in owner and owner[key] != entity.id:
                     raise ValueError(f"alias {form!r} belongs to both {owner[key]} and {entity.id}")
                 owner[key] = entity.id

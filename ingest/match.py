@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -24,9 +23,7 @@ from typing import Protocol
 import ahocorasick
 
 from ingest.kb import Claim, KnowledgeBase
-
-_DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2212"
-_APOSTROPHES = "'\u2019\u2018`"
+from ingest.text import normalise
 
 
 @dataclass(frozen=True)
@@ -66,44 +63,12 @@ class MatchResult:
         return counts
 
 
-# --- text normalisation with an offset map -------------------------------------------------
-
-
-def normalise(text: str, *, fold_case: bool = True) -> tuple[str, list[int]]:
-    """Normalised text and, for each of its characters, the index of the original character.
-
-    Case folded (optional), diacritics removed, apostrophes unified, and every run of white
-    space and dashes collapsed to one space, so "Lashkar -e-Taiba" and "Lashkar-e-Taiba"
-    normalise alike.
-    """
-    out: list[str] = []
-    index: list[int] = []
-    previous_space = True
-    for position, char in enumerate(text):
-        if char.isspace() or char in _DASHES:
-            if not previous_space:
-                out.append(" ")
-                index.append(position)
-            previous_space = True
-            continue
-        previous_space = False
-        if char in _APOSTROPHES:
-            out.append("'")
-            index.append(position)
-            continue
-        for piece in unicodedata.normalize("NFKD", char):
-            if unicodedata.combining(piece):
-                continue
-            for folded in piece.lower() if fold_case else piece:
-                out.append(folded)
-                index.append(position)
-    return "".join(out), index
-
-
 def _is_acronym(alias: str) -> bool:
-    """Aliases like ISI, TTP, LeT, JeM, IS-K are matched case-sensitively."""
+    """Aliases like ISI, TTP, LeT, JeM, IS-K are matched case-sensitively ("let" is not LeT);
+    transliterated names like Lashkar-e-Taiba are not acronyms, whatever their capitals."""
     letters = [c for c in alias if c.isalpha()]
-    return " " not in alias.strip() and sum(c.isupper() for c in letters) >= 2
+    capitals = sum(c.isupper() for c in letters)
+    return " " not in alias.strip() and capitals >= 2 and capitals * 2 >= len(letters)
 
 
 # --- entities ------------------------------------------------------------------------------
@@ -211,9 +176,13 @@ class LexicalClaimMatcher:
 
     score = 0.4 × (share of the claim's entities named in the sentence or the one before)
           + 0.6 × (share of the claim's term groups found in the sentence)
+
+    A sentence must also hold at least half of the term groups: naming the right entities
+    with one shared word is topical, not the claim.
     """
 
     method = "lexical"
+    min_term_share = 0.5
 
     def __init__(self, claims: Iterable[Claim]) -> None:
         self._claims = [(claim, [_compile_group(group) for group in claim.terms]) for claim in claims]
@@ -231,6 +200,8 @@ class LexicalClaimMatcher:
                 if entity_share == 0:
                     continue
                 term_share = sum(bool(g.search(folded[i])) for g in groups) / len(groups)
+                if term_share < self.min_term_share:
+                    continue
                 score = round(0.4 * entity_share + 0.6 * term_share, 4)
                 if score >= threshold and (claim.id not in best or score > best[claim.id].score):
                     best[claim.id] = ClaimMatch(claim.id, score, self.method, sentence)

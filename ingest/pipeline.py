@@ -287,6 +287,26 @@ class Pipeline:
         outcome = PollOutcome.SOFT_FAILURE if soft else PollOutcome.HARD_FAILURE
         return PollReport(feed.id, feed.url, outcome, error=reason, parse_ms=parse_ms)
 
+    def lease_due_feeds(self, limit: int, lease: timedelta = timedelta(minutes=10)) -> list[int]:
+        """Take the due feeds and push their next poll out by ``lease``, in one transaction.
+
+        On PostgreSQL the rows are selected ``FOR UPDATE SKIP LOCKED``, so two dispatchers
+        (two beats, or an overlapping run) never take the same feed; the poll itself sets the
+        real next time when it records its outcome.
+        """
+        now = self.clock()
+        with self.sessions.begin() as session:
+            feeds = queries.due_feeds(session, now, limit)
+            for feed in feeds:
+                feed.next_poll_at = now + lease
+            return [feed.id for feed in feeds]
+
+    def stale_pending_articles(self, older_than_s: int, limit: int) -> list[int]:
+        with self.sessions() as session:
+            return queries.stale_pending_article_ids(
+                session, self.clock() - timedelta(seconds=older_than_s), limit
+            )
+
     def poll_feed(self, feed_id: int) -> PollReport:
         """Fetch and record one feed (what a Celery task calls)."""
         return self.record_poll(feed_id, self.fetch_feed(feed_id))
@@ -308,7 +328,8 @@ class Pipeline:
         if fetched is None:
             return ArticleReport(article_id, "skipped")
         with self.sessions.begin() as session:
-            article = session.get(Article, article_id)
+            # Row lock on PostgreSQL: a redelivered task waits, then sees the article is done.
+            article = session.get(Article, article_id, with_for_update=True)
             if article is None or article.state != ArticleState.PENDING:
                 return ArticleReport(article_id, "skipped")
             article.attempts += 1

@@ -53,16 +53,21 @@ def pipeline_config(settings: Settings) -> PipelineConfig:
     )
 
 
+def build_pipeline(settings: Settings, store: Store, matcher: Matcher | None = None) -> Pipeline:
+    """A Pipeline with one HTTP client for feed and page downloads (sizes are capped per call)."""
+    return Pipeline(
+        store.sessions,
+        fetcher=Fetcher(FetchPolicy.from_settings(settings, max_bytes=settings.max_page_bytes)),
+        matcher=matcher or build_matcher(settings),
+        config=pipeline_config(settings),
+    )
+
+
 @contextmanager
 def pipeline(settings: Settings, store: Store, matcher: Matcher | None = None) -> Iterator[Pipeline]:
-    """A Pipeline with one HTTP client shared by feed and page downloads, closed on exit."""
-    fetcher = Fetcher(FetchPolicy.from_settings(settings, max_bytes=settings.max_page_bytes))
+    """:func:`build_pipeline` for one run: its HTTP client is closed on exit."""
+    built = build_pipeline(settings, store, matcher)
     try:
-        yield Pipeline(
-            store.sessions,
-            fetcher=fetcher,
-            matcher=matcher or build_matcher(settings),
-            config=pipeline_config(settings),
-        )
+        yield built
     finally:
-        fetcher.close()
+        built.fetcher.close()

@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -12,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def compose_config() -> dict:
+def compose_config() -> dict[str, Any]:
     binary = shutil.which("docker-compose")
     if binary is None:
         if os.environ.get("CI") or os.environ.get("MEDIAMON_REQUIRE_SERVICES"):
@@ -29,16 +30,17 @@ def compose_config() -> dict:
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    return yaml.safe_load(result.stdout)
+    config: dict[str, Any] = yaml.safe_load(result.stdout)
+    return config
 
 
-def test_compose_file_is_valid_and_has_every_service(compose_config: dict):
+def test_compose_file_is_valid_and_has_every_service(compose_config: dict[str, Any]):
     services = compose_config["services"]
     assert set(services) >= {"postgres", "redis", "migrate", "worker", "beat", "mailcatcher"}
     assert "pgdata" in compose_config["volumes"]
 
 
-def test_services_wait_for_healthy_dependencies_and_migrations(compose_config: dict):
+def test_services_wait_for_healthy_dependencies_and_migrations(compose_config: dict[str, Any]):
     services = compose_config["services"]
     for name in ("postgres", "redis"):
         assert "healthcheck" in services[name]
@@ -46,7 +48,7 @@ def test_services_wait_for_healthy_dependencies_and_migrations(compose_config: d
     assert services["migrate"]["command"] == ["mediamon", "db", "upgrade"]
 
 
-def test_worker_is_scalable_no_fixed_container_name_or_host_port(compose_config: dict):
+def test_worker_is_scalable_no_fixed_container_name_or_host_port(compose_config: dict[str, Any]):
     worker = compose_config["services"]["worker"]
     assert "container_name" not in worker
     assert "ports" not in worker

@@ -214,6 +214,14 @@ def test_alias_owned_by_two_entities(tmp_path: Path) -> None:
         load_kb(_write(tmp_path, data))
 
 
+def test_alias_collision_after_normalisation(tmp_path: Path) -> None:
+    data = _minimal()
+    data["entities"][0]["aliases"] = ["IS-K"]
+    data["entities"][1]["aliases"] = ["IS K"]
+    with pytest.raises(KBError, match=r"belongs to both"):
+        load_kb(_write(tmp_path, data))
+
+
 def test_bad_entity_type_and_id(tmp_path: Path) -> None:
     data = _minimal()
     data["entities"][0]["type"] = "spy agency"

@@ -151,6 +151,10 @@ def test_possessives_with_curly_and_straight_apostrophes(matcher: Matcher) -> No
         assert _entities(matcher, f"Pakistan{apostrophe}s economy") == [("pakistan", "Pakistan")]
 
 
+def test_hyphenated_names_match_in_capitals(matcher: Matcher) -> None:
+    assert _entities(matcher, "LASHKAR-E-TAIBA CLAIMS RAID") == [("let", "LASHKAR-E-TAIBA")]
+
+
 def test_diacritics_are_ignored(matcher: Matcher) -> None:
     assert _entities(matcher, "Türkiye and Turkiye") == [("turkey", "Türkiye"), ("turkey", "Turkiye")]
     assert _entities(matcher, "Tehreek-e-Tālibān Pākistān") == [("ttp", "Tehreek-e-Tālibān Pākistān")]

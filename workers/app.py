@@ -1,0 +1,59 @@
+"""The Celery app, built from Settings.
+
+``create_app(settings)`` is the factory (tests build their own); the module-level ``app`` is
+what ``celery -A workers.app`` and ``mediamon worker``/``beat`` load. It reads the environment
+once, here at the edge, and keeps the Settings object in ``app.conf.mediamon_settings`` for
+the tasks.
+
+Delivery: tasks are acknowledged after they finish (``acks_late``) and re-queued if the
+worker process dies (``reject_on_worker_lost``); each worker process takes one message at a
+time (prefetch 1) so a slow site cannot hold others hostage; results are not stored.
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+from kombu.entity import Queue
+
+from mediamon.settings import Settings
+from workers.schedule import beat_schedule
+
+DEFAULT_BROKER_URL = "redis://localhost:6379/0"
+
+#: Network-bound work and everything else get their own queues, so slow sites never starve matching.
+QUEUES = ("feeds", "articles", "maintenance")
+
+
+def create_app(settings: Settings) -> Celery:
+    app = Celery("mediamon", set_as_current=False)
+    app.conf.update(
+        broker_url=settings.broker_url or DEFAULT_BROKER_URL,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={"visibility_timeout": 3600},
+        task_serializer="json",
+        accept_content=["json"],
+        task_ignore_result=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_time_limit=300,
+        task_soft_time_limit=240,
+        task_queues=[Queue(name) for name in QUEUES],  # type: ignore[no-untyped-call]
+        task_default_queue="articles",
+        task_routes={
+            "workers.tasks.poll_feed": {"queue": "feeds"},
+            "workers.tasks.process_article": {"queue": "articles"},
+            "workers.tasks.dispatch_due_feeds": {"queue": "maintenance"},
+            "workers.tasks.sweep_pending_articles": {"queue": "maintenance"},
+        },
+        beat_schedule=beat_schedule(),
+        timezone="UTC",
+        enable_utc=True,
+        worker_hijack_root_logger=False,
+        mediamon_settings=settings,
+    )
+    app.autodiscover_tasks(["workers"], related_name="tasks", force=True)
+    return app
+
+
+app = create_app(Settings())
