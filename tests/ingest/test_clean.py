@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from functools import cache
-from typing import Any
 
 import pytest
 
 from ingest.clean import CleanArticle, ExtractionFailed, clean_html
 from tests.support.corpus_site import PAGES_DIR, latin1_page, load_manifest
+from tests.support.extraction_quality import extract, page_url, score_extraction
 
 # Measured 2024 with trafilatura 2.3.1 on the 120 English pages: precision 0.923, recall 0.936,
 # F1 0.929 (tp 334, fn 23, fp 28, tn 334; one page, scmp.com.playbook, fails as too short).
@@ -20,64 +18,12 @@ PRECISION_FLOOR = 0.90
 RECALL_FLOOR = 0.91
 
 
-@dataclass
-class Scores:
-    tp: int = 0  # must_include found
-    fn: int = 0  # must_include missing
-    fp: int = 0  # must_exclude found
-    tn: int = 0  # must_exclude absent
-    failed: int = 0
-
-    @property
-    def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
-
-    @property
-    def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
-
-    @property
-    def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
-
-    @property
-    def accuracy(self) -> float:
-        return (self.tp + self.tn) / (self.tp + self.fn + self.fp + self.tn)
-
-
-def _url(page: dict[str, Any]) -> str | None:
-    url = str(page["url"])
-    return url if url.startswith(("http://", "https://")) else None  # some are "hard::<file>"
-
-
-@cache
-def _extract(file: str) -> CleanArticle | ExtractionFailed:
-    page = next(p for p in load_manifest() if p["file"] == file)
-    return clean_html((PAGES_DIR / file).read_bytes(), _url(page))
-
-
 def test_english_extraction_quality() -> None:
     """Scored like trafilatura's tests/eval: snippets as true/false positives/negatives."""
-    scores = Scores()
-    pages = [page for page in load_manifest() if page["language"] == "en"]
-    assert len(pages) == 120
-    for page in pages:
-        result = _extract(page["file"])
-        text = result.text if isinstance(result, CleanArticle) else ""
-        scores.failed += isinstance(result, ExtractionFailed)
-        for snippet in page["must_include"]:
-            if snippet in text:
-                scores.tp += 1
-            else:
-                scores.fn += 1
-        for snippet in page["must_exclude"]:
-            if snippet in text:
-                scores.fp += 1
-            else:
-                scores.tn += 1
+    scores = score_extraction("en")
+    assert scores.pages == 120
     print(
-        f"\nextraction quality (en, {len(pages)} pages): precision {scores.precision:.4f} "
+        f"\nextraction quality (en, {scores.pages} pages): precision {scores.precision:.4f} "
         f"recall {scores.recall:.4f} F1 {scores.f1:.4f} accuracy {scores.accuracy:.4f} "
         f"(tp {scores.tp} fn {scores.fn} fp {scores.fp} tn {scores.tn}; failed pages {scores.failed})"
     )
@@ -88,7 +34,7 @@ def test_english_extraction_quality() -> None:
 
 
 def test_english_articles_have_metadata() -> None:
-    results = [_extract(page["file"]) for page in load_manifest() if page["language"] == "en"]
+    results = [extract(page["file"]) for page in load_manifest() if page["language"] == "en"]
     articles = [r for r in results if isinstance(r, CleanArticle)]
     assert len(articles) >= 117
     assert sum(a.title is not None for a in articles) >= len(articles) * 9 // 10
@@ -103,7 +49,7 @@ def test_non_english_pages_get_a_non_english_language() -> None:
     assert len(pages) == 40
     languages = []
     for page in pages:
-        result = _extract(page["file"])
+        result = extract(page["file"])
         languages.append(result.language if isinstance(result, CleanArticle) else None)
     non_english = [lang for lang in languages if lang and lang != "en"]
     print(f"\nnon-English pages: {sorted(non_english)}")
@@ -118,7 +64,7 @@ def test_server_charset_wins_and_unknown_charset_is_sniffed() -> None:
     assert "Günther Müller" in article.text
     # an unknown charset name is ignored instead of raising LookupError
     page = load_manifest()[0]
-    sniffed = clean_html((PAGES_DIR / page["file"]).read_bytes(), _url(page), charset="no-such-charset")
+    sniffed = clean_html((PAGES_DIR / page["file"]).read_bytes(), page_url(page), charset="no-such-charset")
     assert isinstance(sniffed, CleanArticle)
     assert page["must_include"][0] in sniffed.text
 
