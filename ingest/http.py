@@ -233,7 +233,7 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        limit = max_bytes or self.policy.max_bytes
+        limit = self.policy.max_bytes if max_bytes is None else max_bytes
         attempt = 0
         while True:
             result = self._follow(url, headers, limit)
@@ -263,7 +263,11 @@ class Fetcher:
                 return FetchResult(url, current, error=str(exc), error_kind="network")
             result = self._get_once(url, current, headers, limit)
             if result.status in REDIRECT_STATUSES and "location" in result.headers:
-                current = urljoin(current, result.headers["location"])
+                target = urljoin(current, result.headers["location"])
+                if urlsplit(target).netloc != urlsplit(current).netloc:
+                    # Validators belong to the original host; never hand them to another one.
+                    headers = {k: v for k, v in headers.items() if not k.startswith("If-")}
+                current = target
                 continue
             return result
         return FetchResult(

@@ -275,6 +275,53 @@ def _print_summary(summary: RunSummary) -> None:
         console.print(errs)
 
 
+# --- the service (Celery) -------------------------------------------------------------------
+
+PASSTHROUGH = {"allow_extra_args": True, "ignore_unknown_options": True}
+
+
+@app.command("worker", context_settings=PASSTHROUGH)
+def worker(ctx: typer.Context) -> None:
+    """Run a Celery worker on every mediamon queue; extra options go to `celery worker`."""
+    from workers.app import QUEUES
+    from workers.app import app as celery_app
+
+    celery_app.worker_main(["worker", "--queues", ",".join(QUEUES), "--loglevel", "INFO", *ctx.args])
+
+
+@app.command("beat", context_settings=PASSTHROUGH)
+def beat(ctx: typer.Context) -> None:
+    """Run Celery beat (the dispatcher and the sweeper); extra options go to `celery beat`."""
+    from workers.app import app as celery_app
+
+    celery_app.start(["beat", "--loglevel", "INFO", *ctx.args])
+
+
+@app.command("status")
+def status() -> None:
+    """Queue depths, feeds due / failing / dead, and articles by state."""
+    import redis
+
+    from workers.app import DEFAULT_BROKER_URL, QUEUES
+
+    settings = load_settings()
+    table = Table("what", "count", title="mediamon status")
+    broker = settings.broker_url or DEFAULT_BROKER_URL
+    try:
+        client = redis.Redis.from_url(broker, socket_connect_timeout=3)
+        for queue in QUEUES:
+            table.add_row(f"queue {queue}", str(client.llen(queue)))
+        client.close()
+    except redis.RedisError as exc:
+        table.add_row("queues", f"broker unreachable: {exc}")
+    with opened_store(settings) as st, st.sessions() as session:
+        for name, value in queries.feed_counts(session, datetime.now(UTC)).items():
+            table.add_row(f"feeds {name}", str(value))
+        for name, value in sorted(queries.article_counts_by_state(session).items()):
+            table.add_row(f"articles {name}", str(value))
+    console.print(table)
+
+
 # --- matching, inspection and export -------------------------------------------------------
 
 

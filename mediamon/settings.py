@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     claim_threshold: float = Field(default=0.55, ge=0, le=1)
     relevance_threshold: float = Field(default=0.3, ge=0, le=1)
 
+    # Service (Celery) timing: beat runs the dispatcher and the sweeper; feeds keep their own schedule.
+    dispatch_interval_s: float = Field(default=60.0, gt=0)
+    sweep_interval_s: float = Field(default=600.0, gt=0)
+    sweep_after_s: int = Field(default=900, ge=0)
+
     # Secrets: only ever from the environment, masked when printed.
     smtp_password: SecretStr | None = None
     api_token: SecretStr | None = None

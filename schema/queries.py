@@ -110,6 +110,18 @@ def duplicate_urls(session: Session, article_ids: Sequence[int]) -> dict[int, li
     return found
 
 
+def feed_counts(session: Session, now: datetime) -> dict[str, int]:
+    """Feeds by health, for `mediamon status`."""
+    active = Feed.state == FeedState.ACTIVE
+    due = or_(Feed.next_poll_at.is_(None), Feed.next_poll_at <= now)
+    return {
+        "active": session.scalar(select(func.count()).where(active)) or 0,
+        "due": session.scalar(select(func.count()).where(active, due)) or 0,
+        "failing": session.scalar(select(func.count()).where(active, Feed.failure_score > 0)) or 0,
+        "dead": session.scalar(select(func.count()).where(Feed.state == FeedState.DEAD)) or 0,
+    }
+
+
 def article_counts_by_state(session: Session) -> dict[str, int]:
     rows = session.execute(select(Article.state, func.count()).group_by(Article.state))
     return {str(state): count for state, count in rows}

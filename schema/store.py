@@ -52,16 +52,22 @@ def add_pending_articles(session: Session, feed_id: int, rows: Sequence[dict[str
 
 
 def sync_kb(session: Session, kb: KnowledgeBase) -> None:
-    """Make the entity and claim tables mirror the knowledge-base file (upsert; never delete,
-    so matches stored under an older version keep their references)."""
-    for entity in kb.entities:
-        session.merge(Entity(id=entity.id, name=entity.name, type=entity.type, aliases=list(entity.aliases)))
-    for claim in kb.claims:
-        session.merge(
-            Claim(
-                id=claim.id, statement=claim.statement, entity_ids=list(claim.entities), source=claim.source
-            )
-        )
+    """Make the entity and claim tables mirror the knowledge-base file.
+
+    An upsert (safe when several worker processes start at once); rows are never deleted,
+    so matches stored under an older version keep their references.
+    """
+    entities = [{"id": e.id, "name": e.name, "type": e.type, "aliases": list(e.aliases)} for e in kb.entities]
+    claims = [
+        {"id": c.id, "statement": c.statement, "entity_ids": list(c.entities), "source": c.source}
+        for c in kb.claims
+    ]
+    for model, rows in ((Entity, entities), (Claim, claims)):
+        if not rows:
+            continue
+        statement = _insert(session, model).values(rows)
+        updates = {name: statement.excluded[name] for name in rows[0] if name != "id"}
+        session.execute(statement.on_conflict_do_update(index_elements=["id"], set_=updates))
 
 
 def replace_matches(session: Session, article: Article, result: MatchResult) -> None:

@@ -13,7 +13,7 @@ time (prefetch 1) so a slow site cannot hold others hostage; results are not sto
 from __future__ import annotations
 
 from celery import Celery
-from kombu.entity import Queue
+from kombu.entity import Exchange, Queue
 
 from mediamon.settings import Settings
 from workers.schedule import beat_schedule
@@ -37,16 +37,18 @@ def create_app(settings: Settings) -> Celery:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         task_time_limit=300,
-        task_soft_time_limit=240,
-        task_queues=[Queue(name) for name in QUEUES],  # type: ignore[no-untyped-call]
+        task_queues=[
+            Queue(name, Exchange(name), routing_key=name)  # type: ignore[no-untyped-call]
+            for name in QUEUES
+        ],
         task_default_queue="articles",
         task_routes={
-            "workers.tasks.poll_feed": {"queue": "feeds"},
-            "workers.tasks.process_article": {"queue": "articles"},
-            "workers.tasks.dispatch_due_feeds": {"queue": "maintenance"},
-            "workers.tasks.sweep_pending_articles": {"queue": "maintenance"},
+            "workers.tasks.poll_feed": {"queue": "feeds", "routing_key": "feeds"},
+            "workers.tasks.process_article": {"queue": "articles", "routing_key": "articles"},
+            "workers.tasks.dispatch_due_feeds": {"queue": "maintenance", "routing_key": "maintenance"},
+            "workers.tasks.sweep_pending_articles": {"queue": "maintenance", "routing_key": "maintenance"},
         },
-        beat_schedule=beat_schedule(),
+        beat_schedule=beat_schedule(settings),
         timezone="UTC",
         enable_utc=True,
         worker_hijack_root_logger=False,

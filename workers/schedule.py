@@ -5,20 +5,21 @@ from __future__ import annotations
 
 from typing import Any
 
-DISPATCH_EVERY_S = 60.0
-SWEEP_EVERY_S = 600.0
+from mediamon.settings import Settings
 
 
-def beat_schedule() -> dict[str, dict[str, Any]]:
+def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
     return {
         "dispatch-due-feeds": {
             "task": "workers.tasks.dispatch_due_feeds",
-            "schedule": DISPATCH_EVERY_S,
-            "options": {"expires": DISPATCH_EVERY_S},  # a backlog of dispatches is pointless
+            "schedule": settings.dispatch_interval_s,
+            # A backlog of dispatches is pointless: the next one sees the same due feeds.
+            "options": {"expires": settings.dispatch_interval_s},
         },
         "sweep-pending-articles": {
             "task": "workers.tasks.sweep_pending_articles",
-            "schedule": SWEEP_EVERY_S,
-            "options": {"expires": SWEEP_EVERY_S},
+            "schedule": settings.sweep_interval_s,
+            "kwargs": {"older_than_s": settings.sweep_after_s},
+            "options": {"expires": settings.sweep_interval_s},
         },
     }

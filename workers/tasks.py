@@ -14,7 +14,7 @@ from functools import cache
 
 from celery import current_app, shared_task
 from kombu.exceptions import OperationalError as BrokerError
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from ingest.pipeline import Pipeline
 from mediamon.settings import Settings
@@ -22,8 +22,9 @@ from mediamon.wiring import build_matcher, build_pipeline, open_store
 
 log = logging.getLogger("mediamon.tasks")
 
-#: Database errors that a retry can cure (server restarting, connection dropped).
-TRANSIENT = (OperationalError, DBAPIError)
+#: Database errors that a retry can cure (server restarting, connection dropped). Not
+#: IntegrityError: that is a bug or a race the pipeline already resolves itself.
+TRANSIENT = (OperationalError, InterfaceError)
 RETRY = {
     "autoretry_for": TRANSIENT,
     "retry_backoff": 2,
@@ -37,7 +38,9 @@ RETRY = {
 def _pipeline() -> Pipeline:
     """One pipeline per worker process, built after the fork from the app's Settings."""
     settings: Settings = current_app.conf.mediamon_settings
-    return build_pipeline(settings, open_store(settings, migrate=False), build_matcher(settings))
+    pipeline = build_pipeline(settings, open_store(settings, migrate=False), build_matcher(settings))
+    pipeline.sync_kb()  # matches reference entity and claim rows of this knowledge-base version
+    return pipeline
 
 
 @shared_task(name="workers.tasks.dispatch_due_feeds", ignore_result=True, **RETRY)
@@ -50,7 +53,7 @@ def dispatch_due_feeds(limit: int = 500) -> int:
     return len(feed_ids)
 
 
-@shared_task(name="workers.tasks.poll_feed", ignore_result=True, time_limit=120, **RETRY)
+@shared_task(name="workers.tasks.poll_feed", ignore_result=True, time_limit=120, soft_time_limit=100, **RETRY)
 def poll_feed(feed_id: int) -> None:
     report = _pipeline().poll_feed(feed_id)
     log.info(
@@ -65,7 +68,9 @@ def poll_feed(feed_id: int) -> None:
     _enqueue_articles(report.new_article_ids)
 
 
-@shared_task(name="workers.tasks.process_article", ignore_result=True, time_limit=180, **RETRY)
+@shared_task(
+    name="workers.tasks.process_article", ignore_result=True, time_limit=180, soft_time_limit=150, **RETRY
+)
 def process_article(article_id: int) -> None:
     report = _pipeline().process_article(article_id)
     log.info(

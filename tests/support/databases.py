@@ -60,11 +60,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{path}"
         return
     url: str = request.getfixturevalue("pg_url")
-    _truncate(url)
+    truncate_all(url)
     yield url
 
 
-def _truncate(url: str) -> None:
+def truncate_all(url: str) -> None:
+    """Empty every table of a PostgreSQL test database (faster than re-migrating)."""
     engine = make_engine(url)
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with engine.begin() as conn:
