@@ -25,7 +25,8 @@ import trafilatura
 from ingest.http import Fetcher, FetchPolicy
 from ingest.kb import load_kb
 from ingest.match import Matcher
-from ingest.pipeline import ArticleReport, Pipeline, PipelineConfig, PollReport
+from ingest.outcomes import ArticleReport, PollReport
+from ingest.pipeline import Pipeline, PipelineConfig
 from mediamon.settings import DEFAULT_KB_PATH
 from schema.db import make_engine, make_session_factory, upgrade_database
 from schema.models import Feed

@@ -26,10 +26,10 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -166,6 +166,14 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - current)
 
 
+class HostGate(Protocol):
+    """Politeness per host: ``slot(host)`` blocks until a request to ``host`` may start and
+    holds the slot while it runs. :class:`HostLimiter` does it within one process; the
+    service passes a gate shared by every worker (``ingest.politeness.RedisHostGate``)."""
+
+    def slot(self, host: str) -> AbstractContextManager[None]: ...
+
+
 class HostLimiter:
     """At most N requests in flight per host within this process."""
 
@@ -194,6 +202,7 @@ class Fetcher:
         policy: FetchPolicy,
         client: httpx.Client | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        host_gate: HostGate | None = None,
     ) -> None:
         self.policy = policy
         self._client = client or httpx.Client(
@@ -204,7 +213,7 @@ class Fetcher:
             trust_env=False,
         )
         self._owns_client = client is None
-        self._limiter = HostLimiter(policy.per_host_concurrency)
+        self._limiter: HostGate = host_gate or HostLimiter(policy.per_host_concurrency)
         self._sleep = sleep
 
     def close(self) -> None:

@@ -22,7 +22,7 @@ from sqlalchemy import delete, select
 from ingest.feeds import FeedListError, FeedSource, parse_opml, read_feed_list, to_opml
 from ingest.kb import KBError, KnowledgeBase, load_kb
 from ingest.match import Matcher
-from ingest.pipeline import ArticleReport, PollReport, RunSummary
+from ingest.outcomes import ArticleReport, PollReport, RunSummary
 from mediamon import export as exporting
 from mediamon.settings import Settings
 from mediamon.wiring import Store, build_matcher, open_store, pipeline

@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -88,6 +89,7 @@ class PollOutcome(enum.StrEnum):
 
 class ArticleState(enum.StrEnum):
     PENDING = "pending"  # accepted from a feed, not yet fetched
+    FETCHED = "fetched"  # page downloaded and staged (service only), waiting for extraction
     DONE = "done"  # fetched, cleaned, matched
     DUPLICATE = "duplicate"  # same content as another article (duplicate_of_id)
     FAILED = "failed"  # could not be fetched or extracted; error says why
@@ -186,6 +188,22 @@ class Article(Base):
     claim_matches: Mapped[list[ClaimMatch]] = relationship(
         back_populates="article", cascade="all, delete-orphan"
     )
+
+
+class Page(Base):
+    """A downloaded page waiting for the CPU-bound extract step (the service's hand-over between
+    the network queue and the CPU queue; bodies never travel through the broker). Deleted when
+    the article is extracted."""
+
+    __tablename__ = "page"
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"), primary_key=True)
+    final_url: Mapped[str] = mapped_column(String(2048))
+    status: Mapped[int]
+    content_type: Mapped[str] = mapped_column(String(200), default="")
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    elapsed_ms: Mapped[int] = mapped_column(Integer, default=0)
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Entity(Base):

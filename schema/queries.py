@@ -44,11 +44,11 @@ def pending_article_ids(session: Session, feed_ids: Sequence[int] | None = None)
     return list(session.scalars(query))
 
 
-def stale_pending_article_ids(session: Session, created_before: datetime, limit: int) -> list[int]:
-    """Pending articles old enough that their task was surely lost (the sweeper's query)."""
+def stale_article_ids(session: Session, state: ArticleState, created_before: datetime, limit: int) -> list[int]:
+    """Articles in ``state`` old enough that their task was surely lost (the sweeper's query)."""
     query = (
         select(Article.id)
-        .where(Article.state == ArticleState.PENDING, Article.created_at < created_before)
+        .where(Article.state == state, Article.created_at < created_before)
         .order_by(Article.id)
         .limit(limit)
     )

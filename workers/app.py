@@ -20,8 +20,17 @@ from workers.schedule import beat_schedule
 
 DEFAULT_BROKER_URL = "redis://localhost:6379/0"
 
-#: Network-bound work and everything else get their own queues, so slow sites never starve matching.
-QUEUES = ("feeds", "articles", "maintenance")
+#: Network-bound work (feeds, fetch) and CPU-bound work (extract) get their own queues, so slow
+#: sites never starve matching; run e.g. `mediamon worker -Q feeds,fetch --pool threads -c 32`
+#: beside `mediamon worker -Q extract,maintenance -c 2` to scale each side on its own.
+QUEUES = ("feeds", "fetch", "extract", "maintenance")
+TASK_QUEUES = {
+    "workers.tasks.poll_feed": "feeds",
+    "workers.tasks.fetch_article": "fetch",
+    "workers.tasks.extract_article": "extract",
+    "workers.tasks.dispatch_due_feeds": "maintenance",
+    "workers.tasks.sweep_stale_articles": "maintenance",
+}
 
 
 def create_app(settings: Settings) -> Celery:
@@ -41,13 +50,8 @@ def create_app(settings: Settings) -> Celery:
             Queue(name, Exchange(name), routing_key=name)  # type: ignore[no-untyped-call]
             for name in QUEUES
         ],
-        task_default_queue="articles",
-        task_routes={
-            "workers.tasks.poll_feed": {"queue": "feeds", "routing_key": "feeds"},
-            "workers.tasks.process_article": {"queue": "articles", "routing_key": "articles"},
-            "workers.tasks.dispatch_due_feeds": {"queue": "maintenance", "routing_key": "maintenance"},
-            "workers.tasks.sweep_pending_articles": {"queue": "maintenance", "routing_key": "maintenance"},
-        },
+        task_default_queue="maintenance",
+        task_routes={task: {"queue": queue, "routing_key": queue} for task, queue in TASK_QUEUES.items()},
         beat_schedule=beat_schedule(settings),
         timezone="UTC",
         enable_utc=True,

@@ -16,8 +16,8 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
             # A backlog of dispatches is pointless: the next one sees the same due feeds.
             "options": {"expires": settings.dispatch_interval_s},
         },
-        "sweep-pending-articles": {
-            "task": "workers.tasks.sweep_pending_articles",
+        "sweep-stale-articles": {
+            "task": "workers.tasks.sweep_stale_articles",
             "schedule": settings.sweep_interval_s,
             "kwargs": {"older_than_s": settings.sweep_after_s},
             "options": {"expires": settings.sweep_interval_s},

@@ -1,24 +1,36 @@
 """Thin tasks: each takes ids, makes one call into ``ingest.pipeline`` (which owns the
 transaction), and enqueues follow-up work only after that call has committed.
 
+An article's way through the queues::
+
+    dispatch_due_feeds  (maintenance)  lease due feeds            → poll_feed × N
+    poll_feed           (feeds, I/O)   feed → pending articles    → fetch_article × new
+    fetch_article       (fetch, I/O)   download, stage the page   → extract_article
+    extract_article     (extract, CPU) clean, match, store
+    sweep_stale_articles (maintenance) re-enqueue pending/fetched rows whose message was lost
+
 Every task is idempotent: a redelivered ``poll_feed`` inserts nothing twice (unique canonical
-URLs), a redelivered ``process_article`` skips an article that is no longer pending. If the
-broker is unreachable when follow-ups are enqueued, the articles stay ``pending`` in the
-database and ``sweep_pending_articles`` enqueues them again later: nothing accepted is lost.
+URLs); a redelivered ``fetch_article``/``extract_article`` skips an article that has moved
+on. If the broker is unreachable when follow-ups are enqueued, the rows stay in the database
+and the sweeper enqueues them later: nothing accepted is lost.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Sequence
 from functools import cache
 
 from celery import current_app, shared_task
 from kombu.exceptions import OperationalError as BrokerError
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from ingest.outcomes import ArticleReport
 from ingest.pipeline import Pipeline
 from mediamon.settings import Settings
 from mediamon.wiring import build_matcher, build_pipeline, open_store
+from schema.models import ArticleState
 
 log = logging.getLogger("mediamon.tasks")
 
@@ -47,9 +59,8 @@ def _pipeline() -> Pipeline:
 def dispatch_due_feeds(limit: int = 500) -> int:
     """Lease the feeds whose time has come and enqueue one poll each."""
     feed_ids = _pipeline().lease_due_feeds(limit)
-    for feed_id in feed_ids:
-        poll_feed.delay(feed_id)
-    log.info("dispatched %d due feed(s)", len(feed_ids))
+    _enqueue(poll_feed, feed_ids)
+    log.info("dispatch feeds=%d", len(feed_ids))
     return len(feed_ids)
 
 
@@ -57,26 +68,55 @@ def dispatch_due_feeds(limit: int = 500) -> int:
 def poll_feed(feed_id: int) -> None:
     report = _pipeline().poll_feed(feed_id)
     log.info(
-        "poll feed=%d outcome=%s entries=%d new=%d fetch_ms=%d error=%s",
+        "poll feed=%d outcome=%s http_ms=%d entries=%d new=%d error=%r",
         feed_id,
         report.outcome.value,
+        report.fetch_ms,
         report.entries_seen,
         len(report.new_article_ids),
-        report.fetch_ms,
         report.error,
     )
-    _enqueue_articles(report.new_article_ids)
+    _enqueue(fetch_article, report.new_article_ids)
 
 
 @shared_task(
-    name="workers.tasks.process_article", ignore_result=True, time_limit=180, soft_time_limit=150, **RETRY
+    name="workers.tasks.fetch_article", ignore_result=True, time_limit=120, soft_time_limit=100, **RETRY
 )
-def process_article(article_id: int) -> None:
-    report = _pipeline().process_article(article_id)
+def fetch_article(article_id: int) -> None:
+    started = time.perf_counter()
+    report = _pipeline().stage_article(article_id)
+    _log_article(report, started)
+    if report.outcome == "fetched":
+        _enqueue(extract_article, [article_id])
+
+
+@shared_task(
+    name="workers.tasks.extract_article", ignore_result=True, time_limit=120, soft_time_limit=100, **RETRY
+)
+def extract_article(article_id: int) -> None:
+    started = time.perf_counter()
+    _log_article(_pipeline().extract_article(article_id), started)
+
+
+@shared_task(name="workers.tasks.sweep_stale_articles", ignore_result=True, **RETRY)
+def sweep_stale_articles(older_than_s: int = 900, limit: int = 5000) -> int:
+    """Re-enqueue articles left pending or fetched (a lost message, a broker restart, a killed worker)."""
+    pipeline = _pipeline()
+    pending = pipeline.stale_articles(ArticleState.PENDING, older_than_s, limit)
+    fetched = pipeline.stale_articles(ArticleState.FETCHED, older_than_s, limit)
+    _enqueue(fetch_article, pending)
+    _enqueue(extract_article, fetched)
+    if pending or fetched:
+        log.info("sweep pending=%d fetched=%d", len(pending), len(fetched))
+    return len(pending) + len(fetched)
+
+
+def _log_article(report: ArticleReport, started: float) -> None:
     log.info(
-        "article id=%d outcome=%s mentions=%d claims=%d relevance=%s error=%s",
-        article_id,
+        "article id=%d outcome=%s ms=%d mentions=%d claims=%d relevance=%s error=%r",
+        report.article_id,
         report.outcome,
+        (time.perf_counter() - started) * 1000,
         report.mentions,
         report.claim_matches,
         report.relevance,
@@ -84,19 +124,13 @@ def process_article(article_id: int) -> None:
     )
 
 
-@shared_task(name="workers.tasks.sweep_pending_articles", ignore_result=True, **RETRY)
-def sweep_pending_articles(older_than_s: int = 900, limit: int = 5000) -> int:
-    """Re-enqueue articles left pending (a lost message, a broker restart, a killed worker)."""
-    article_ids = _pipeline().stale_pending_articles(older_than_s, limit)
-    _enqueue_articles(article_ids)
-    return len(article_ids)
-
-
-def _enqueue_articles(article_ids: tuple[int, ...] | list[int]) -> None:
-    for article_id in article_ids:
+def _enqueue(task: object, ids: Sequence[int]) -> None:
+    """Enqueue one message per id; a broker outage leaves the rest to the sweeper."""
+    delay = getattr(task, "delay")  # noqa: B009 - Celery's task type is untyped
+    for done, item in enumerate(ids):
         try:
-            process_article.delay(article_id)
+            delay(item)
         except BrokerError as exc:
-            # The rows are committed as pending: the sweeper will enqueue them once the broker is back.
-            log.warning("broker unavailable, %d article(s) left for the sweeper: %s", len(article_ids), exc)
+            # The rows are committed: the sweeper (or the feed's lease expiring) brings them back.
+            log.warning("broker unavailable, %d id(s) left for the sweeper: %s", len(ids) - done, exc)
             return

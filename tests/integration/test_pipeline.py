@@ -16,7 +16,7 @@ from ingest.match import Matcher
 from ingest.pipeline import Pipeline, PipelineConfig
 from mediamon.settings import DEFAULT_KB_PATH
 from schema import store
-from schema.models import Article, ArticleState, ClaimMatch, Feed, FetchLog, Mention, PollOutcome
+from schema.models import Article, ArticleState, ClaimMatch, Feed, FetchLog, Mention, Page, PollOutcome
 from tests.support.corpus_site import PAGES_DIR, CorpusSite, FeedItem, Response, build_rss, load_manifest
 
 SEEDS_DIR = Path(__file__).resolve().parents[3] / "shared" / "seeds"
@@ -306,3 +306,39 @@ def test_processing_an_article_twice_leaves_one_set_of_matches(sessions, kb, sit
     assert again.outcome == "skipped"
     assert count(sessions, ClaimMatch) == first.claim_matches
     assert count(sessions, Mention) == first.mentions
+
+
+def test_staged_processing_hands_the_page_over_through_the_database(sessions, kb, site, make_pipeline):
+    seed = SEEDS_DIR / kb.sources["seed-2023"].file
+    site.set_static("/news/staged.html", seed_page(seed))
+    pipeline = make_pipeline(sessions, kb)
+    pipeline.sync_kb()
+    with sessions.begin() as session:
+        feed = Feed(url=site.url("/feeds/none.rss"))
+        session.add(feed)
+        session.flush()
+        rows = [
+            {"canonical_url": site.url(path), "url": site.url(path)}
+            for path in ("/news/staged.html", "/status/410")
+        ]
+        staged_id, gone_id = store.add_pending_articles(session, feed.id, rows)
+
+    staged = pipeline.stage_article(staged_id)
+    gone = pipeline.stage_article(gone_id)
+
+    assert staged.outcome == "fetched"
+    assert gone.outcome == "failed", "a failed download is recorded at once, nothing is staged"
+    with sessions() as session:
+        page = session.get(Page, staged_id)
+        assert page is not None and page.content == seed_page(seed)
+        assert session.get(Page, gone_id) is None
+        assert session.get_one(Article, staged_id).state == ArticleState.FETCHED
+
+    done = pipeline.extract_article(staged_id)
+
+    assert done.outcome == "done" and done.claim_matches > 0
+    assert pipeline.extract_article(staged_id).outcome == "skipped"
+    assert pipeline.stage_article(staged_id).outcome == "skipped"
+    with sessions() as session:
+        assert session.get(Page, staged_id) is None, "the staged page is consumed"
+        assert session.get_one(Article, staged_id).state == ArticleState.DONE
