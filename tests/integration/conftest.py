@@ -1,0 +1,101 @@
+"""Fixtures for the service tests: real `mediamon worker`/`mediamon beat` processes on the
+machine's Redis and PostgreSQL (see test_service.py and test_service_faults.py)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from tests.support.databases import truncate_all
+
+REDIS_URL = "redis://127.0.0.1:6379"
+
+Spawn = Callable[..., subprocess.Popen[bytes]]
+
+
+@pytest.fixture
+def broker_url(worker_id: str) -> Iterator[str]:
+    """A Redis database of its own per xdist worker, emptied before and after."""
+    number = 10 + (int(worker_id[2:]) if worker_id.startswith("gw") else 5)
+    url = f"{REDIS_URL}/{number}"
+    client = redis.Redis.from_url(url)
+    try:
+        client.flushdb()
+    except redis.ConnectionError as exc:
+        pytest.fail(f"Redis at {REDIS_URL} is required for the service tests: {exc}")
+    yield url
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def service_env(pg_url: str, broker_url: str, tmp_path: Path) -> dict[str, str]:
+    truncate_all(pg_url)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIAMON_")}
+    env.update(
+        MEDIAMON_DATABASE_URL=pg_url,
+        MEDIAMON_BROKER_URL=broker_url,
+        MEDIAMON_ALLOWED_PRIVATE_HOSTS="127.0.0.1",
+        MEDIAMON_DISPATCH_INTERVAL_S="1",
+        MEDIAMON_SWEEP_INTERVAL_S="2",
+        MEDIAMON_SWEEP_AFTER_S="3",
+        MEDIAMON_HTTP_RETRIES="0",
+    )
+    return env
+
+
+@pytest.fixture
+def spawn(tmp_path: Path) -> Iterator[Spawn]:
+    """Start `mediamon ...` processes; all are stopped (TERM, then KILL) at the end."""
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def start(env: dict[str, str], *args: str, log: str) -> subprocess.Popen[bytes]:
+        handle = (tmp_path / log).open("wb")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "mediamon.cli", *args],
+            env=env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        handle.close()
+        processes.append(process)
+        return process
+
+    yield start
+    for process in processes:
+        stop(process)
+
+
+def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
+    """Signal a process's whole group (they run in sessions of their own) and reap it."""
+    if process.poll() is None:
+        os.killpg(process.pid, sig)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, what: str, logs: Path) -> None:
+    """Poll ``condition`` until it holds; on timeout fail with the tail of every log in ``logs``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.5)
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}\n{log_tails(logs)}")
+
+
+def log_tails(logs: Path, chars: int = 3000) -> str:
+    files = sorted(logs.glob("*.log"))
+    return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-chars:]}" for p in files)
