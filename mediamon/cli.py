@@ -322,6 +322,32 @@ def status() -> None:
     console.print(table)
 
 
+@app.command("metrics")
+def metrics(
+    port: Annotated[int, typer.Option(help="port to serve /metrics on")] = 9464,
+    host: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
+) -> None:
+    """Serve Prometheus metrics (polls, articles, matches, failures, latency, queue depths)."""
+    import redis
+    from prometheus_client import start_http_server
+    from prometheus_client.registry import CollectorRegistry
+
+    from workers.app import DEFAULT_BROKER_URL, QUEUES
+    from workers.metrics import ServiceCollector
+
+    settings = load_settings()
+    with opened_store(settings) as st:
+        registry = CollectorRegistry()
+        broker = redis.Redis.from_url(settings.broker_url or DEFAULT_BROKER_URL, socket_connect_timeout=3)
+        registry.register(ServiceCollector(st.sessions, broker, QUEUES))
+        server, thread = start_http_server(port, addr=host, registry=registry)
+        console.print(f"serving metrics on http://{host}:{server.server_port}/metrics")
+        try:
+            thread.join()
+        except KeyboardInterrupt:
+            server.shutdown()
+
+
 # --- matching, inspection and export -------------------------------------------------------
 
 

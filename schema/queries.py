@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from schema.models import Article, ArticleState, ClaimMatch, Feed, FeedState, Mention
+from schema.models import Article, ArticleState, ClaimMatch, Feed, FeedState, FetchLog, Mention
 
 
 def active_feeds(session: Session) -> Sequence[Feed]:
@@ -44,7 +44,9 @@ def pending_article_ids(session: Session, feed_ids: Sequence[int] | None = None)
     return list(session.scalars(query))
 
 
-def stale_article_ids(session: Session, state: ArticleState, created_before: datetime, limit: int) -> list[int]:
+def stale_article_ids(
+    session: Session, state: ArticleState, created_before: datetime, limit: int
+) -> list[int]:
     """Articles in ``state`` old enough that their task was surely lost (the sweeper's query)."""
     query = (
         select(Article.id)
@@ -134,3 +136,22 @@ def counts(session: Session) -> dict[str, int]:
         "mentions": session.scalar(select(func.count()).select_from(Mention)) or 0,
         "claim_matches": session.scalar(select(func.count()).select_from(ClaimMatch)) or 0,
     }
+
+
+def poll_counts_by_outcome(session: Session) -> dict[str, int]:
+    rows = session.execute(select(FetchLog.outcome, func.count()).group_by(FetchLog.outcome))
+    return {str(outcome): count for outcome, count in rows}
+
+
+def recent_article_latencies(session: Session, since: datetime) -> list[float]:
+    """Seconds from acceptance to processing for articles processed since ``since``."""
+    rows = session.execute(
+        select(Article.created_at, Article.processed_at).where(Article.processed_at >= since)
+    )
+    return [(done - created).total_seconds() for created, done in rows if done and created]
+
+
+def recent_poll_durations(session: Session, since: datetime) -> list[float]:
+    """Seconds each feed download took, for polls started since ``since``."""
+    rows = session.scalars(select(FetchLog.duration_ms).where(FetchLog.started_at >= since))
+    return [ms / 1000 for ms in rows]
