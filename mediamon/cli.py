@@ -286,7 +286,10 @@ def worker(ctx: typer.Context) -> None:
     from workers.app import QUEUES
     from workers.app import app as celery_app
 
-    celery_app.worker_main(["worker", "--queues", ",".join(QUEUES), "--loglevel", "INFO", *ctx.args])
+    args = list(ctx.args)
+    if not any(a in ("-Q", "--queues") or a.startswith("--queues=") for a in args):
+        args = ["--queues", ",".join(QUEUES), *args]
+    celery_app.worker_main(["worker", "--loglevel", "INFO", *args])
 
 
 @app.command("beat", context_settings=PASSTHROUGH)

@@ -36,7 +36,7 @@ def compose_config() -> dict[str, Any]:
 
 def test_compose_file_is_valid_and_has_every_service(compose_config: dict[str, Any]):
     services = compose_config["services"]
-    assert set(services) >= {"postgres", "redis", "migrate", "worker", "beat", "mailcatcher"}
+    assert set(services) >= {"postgres", "redis", "migrate", "worker", "beat", "metrics", "mailcatcher"}
     assert "pgdata" in compose_config["volumes"]
 
 
