@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     retry_backoff: float = Field(default=0.5, ge=0)
     max_retry_wait: float = Field(default=30.0, ge=0)
     per_host_concurrency: int = Field(default=2, ge=1)
+    host_min_delay_s: float = Field(default=0.25, ge=0)  # between the starts of two requests to one host
+    host_lease_s: float = Field(default=120.0, gt=0)  # a crashed worker frees its host slot after this
     fetch_workers: int = Field(default=8, ge=1)
     allowed_private_hosts: Annotated[frozenset[str], NoDecode] = frozenset()
 

@@ -6,17 +6,22 @@ and the service run the same code with the same limits.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from ingest.http import Fetcher, FetchPolicy
+from ingest.http import Fetcher, FetchPolicy, HostGate
 from ingest.kb import KnowledgeBase, load_kb
 from ingest.match import Matcher
 from ingest.pipeline import Pipeline, PipelineConfig
+from ingest.politeness import LocalHostGate, RedisHostGate
 from mediamon.settings import Settings
 from schema.db import make_engine, make_session_factory, upgrade_database
 
@@ -53,11 +58,31 @@ def pipeline_config(settings: Settings) -> PipelineConfig:
     )
 
 
+def build_host_gate(settings: Settings) -> HostGate:
+    """Politeness per host: shared through Redis by every worker when the broker is Redis,
+    within this process otherwise (the embedded one-shot run)."""
+    if settings.broker_url and settings.broker_url.startswith(("redis://", "rediss://", "unix://")):
+        client = redis.Redis.from_url(
+            settings.broker_url,
+            socket_connect_timeout=2,
+            socket_timeout=5,
+            retry=Retry(NoBackoff(), 0),  # an outage should show at once: the gate falls back
+        )
+        return RedisHostGate(
+            client,
+            max_concurrent=settings.per_host_concurrency,
+            min_delay_s=settings.host_min_delay_s,
+            lease_s=settings.host_lease_s,
+        )
+    return LocalHostGate(settings.per_host_concurrency, settings.host_min_delay_s, time.sleep)
+
+
 def build_pipeline(settings: Settings, store: Store, matcher: Matcher | None = None) -> Pipeline:
     """A Pipeline with one HTTP client for feed and page downloads (sizes are capped per call)."""
+    policy = FetchPolicy.from_settings(settings, max_bytes=settings.max_page_bytes)
     return Pipeline(
         store.sessions,
-        fetcher=Fetcher(FetchPolicy.from_settings(settings, max_bytes=settings.max_page_bytes)),
+        fetcher=Fetcher(policy, host_gate=build_host_gate(settings)),
         matcher=matcher or build_matcher(settings),
         config=pipeline_config(settings),
     )

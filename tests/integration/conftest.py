@@ -48,6 +48,7 @@ def service_env(pg_url: str, broker_url: str, tmp_path: Path) -> dict[str, str]:
         MEDIAMON_SWEEP_INTERVAL_S="2",
         MEDIAMON_SWEEP_AFTER_S="3",
         MEDIAMON_HTTP_RETRIES="0",
+        MEDIAMON_HOST_MIN_DELAY_S="0.05",
     )
     return env
 
