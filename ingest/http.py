@@ -99,6 +99,29 @@ class FetchResult:
         return self.headers.get("content-type", "")
 
     @property
+    def fresh_for_s(self) -> float | None:
+        """How long the server says the response stays fresh (``Cache-Control: max-age``, else
+        ``Expires`` minus ``Date``); the scheduler never polls sooner than that."""
+        for directive in self.headers.get("cache-control", "").lower().split(","):
+            name, _, value = directive.strip().partition("=")
+            if name in ("max-age", "s-maxage") and value.strip('"').isdigit():
+                return float(value.strip('"'))
+        expires = self.headers.get("expires")
+        if expires:
+            try:
+                until = email.utils.parsedate_to_datetime(expires)
+                sent = (
+                    email.utils.parsedate_to_datetime(self.headers.get("date", ""))
+                    if "date" in self.headers
+                    else None
+                )
+            except (TypeError, ValueError):
+                return None
+            reference = sent.timestamp() if sent else time.time()
+            return max(0.0, until.timestamp() - reference)
+        return None
+
+    @property
     def charset(self) -> str | None:
         """The charset the server declared, if any (``None`` lets the parser sniff)."""
         for part in self.content_type.split(";")[1:]:

@@ -4,6 +4,7 @@ outcome and work out when to poll next. One transaction per poll."""
 from __future__ import annotations
 
 import hashlib
+import math
 import time
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -60,8 +61,12 @@ class FeedPolling(PipelineParts):
     def _apply_poll(self, session: Session, feed: Feed, fetched: FetchResult, now: datetime) -> PollReport:
         feed.last_polled_at = now
         schedule = Schedule(timedelta(seconds=feed.poll_interval_s), feed.failure_score, now)
+        # HTTP caching headers set a floor on the interval, as the feed's own ttl does.
+        fresh_minutes = math.ceil(fetched.fresh_for_s / 60) if fetched.fresh_for_s else None
         if fetched.not_modified:
-            return self._succeeded(feed, schedule, now, PollOutcome.NOT_MODIFIED, seen_share=1.0)
+            return self._succeeded(
+                feed, schedule, now, PollOutcome.NOT_MODIFIED, seen_share=1.0, advertised=fresh_minutes
+            )
         if not fetched.ok:
             soft = fetched.error_kind == "network" or fetched.status in SOFT_HTTP_STATUSES
             reason = fetched.error or f"HTTP {fetched.status}"
@@ -70,7 +75,9 @@ class FeedPolling(PipelineParts):
         body_hash = hashlib.sha256(fetched.content).hexdigest()
         feed.etag, feed.last_modified = fetched.etag, fetched.last_modified
         if body_hash == feed.body_hash:  # the server ignored conditional GET, the body is the same
-            return self._succeeded(feed, schedule, now, PollOutcome.UNCHANGED, seen_share=1.0)
+            return self._succeeded(
+                feed, schedule, now, PollOutcome.UNCHANGED, seen_share=1.0, advertised=fresh_minutes
+            )
 
         parse_started = time.perf_counter()
         parsed = parse_feed(fetched.content, fetched.final_url, fetched.content_type)
@@ -102,8 +109,9 @@ class FeedPolling(PipelineParts):
             )
         new_ids = store.add_pending_articles(session, feed.id, list(rows.values()))
         seen_share = 1 - len(new_ids) / len(rows) if rows else 1.0
+        advertised = max((m for m in (parsed.ttl_minutes, fresh_minutes) if m), default=None)
         report = self._succeeded(
-            feed, schedule, now, PollOutcome.OK, seen_share=seen_share, advertised=parsed.ttl_minutes
+            feed, schedule, now, PollOutcome.OK, seen_share=seen_share, advertised=advertised
         )
         return replace(
             report,

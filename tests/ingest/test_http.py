@@ -338,3 +338,13 @@ def test_parse_retry_after_http_date() -> None:
     assert parse_retry_after(later, now=now.timestamp()) == pytest.approx(90.0)
     earlier = http_date(now - timedelta(hours=1))
     assert parse_retry_after(earlier, now=now.timestamp()) == 0.0
+
+
+def test_freshness_from_cache_control_or_expires() -> None:
+    from ingest.http import FetchResult
+
+    assert FetchResult("u", "u", headers={"cache-control": "public, max-age=600"}).fresh_for_s == 600
+    assert FetchResult("u", "u", headers={"cache-control": "no-cache"}).fresh_for_s is None
+    expires = {"date": "Mon, 23 Nov 2026 10:00:00 GMT", "expires": "Mon, 23 Nov 2026 11:30:00 GMT"}
+    assert FetchResult("u", "u", headers=expires).fresh_for_s == 5400
+    assert FetchResult("u", "u", headers={"expires": "garbage"}).fresh_for_s is None

@@ -342,3 +342,30 @@ def test_staged_processing_hands_the_page_over_through_the_database(sessions, kb
     with sessions() as session:
         assert session.get(Page, staged_id) is None, "the staged page is consumed"
         assert session.get_one(Article, staged_id).state == ArticleState.DONE
+
+
+def test_http_caching_headers_and_the_feed_ttl_set_a_floor_on_the_poll_interval(
+    sessions, kb, site, make_pipeline
+):
+    page = site.url("/pages/" + load_manifest()[0]["file"])
+    site.set_static(
+        "/feeds/cached.rss",
+        build_rss([FeedItem("one", page)]),
+        content_type="application/rss+xml",
+        headers={"Cache-Control": "public, max-age=7200"},
+    )
+    site.set_static(
+        "/feeds/ttl.rss", build_rss([FeedItem("one", page)], ttl=180), content_type="application/rss+xml"
+    )
+    pipeline = make_pipeline(sessions, kb)
+    cached, ttl = (
+        add_feed(sessions, site.url("/feeds/cached.rss")),
+        add_feed(sessions, site.url("/feeds/ttl.rss")),
+    )
+
+    pipeline.poll_feed(cached)
+    pipeline.poll_feed(ttl)
+
+    with sessions() as session:
+        assert session.get_one(Feed, cached).poll_interval_s == 7200
+        assert session.get_one(Feed, ttl).poll_interval_s == 180 * 60
