@@ -17,12 +17,13 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import ahocorasick
 
 from ingest.kb import Claim, KnowledgeBase
+from ingest.stance import Stance, detect_stance
 from ingest.text import normalise
 
 
@@ -47,7 +48,7 @@ class ClaimMatch:
     score: float
     method: str
     evidence: Sentence
-    stance: str | None = None
+    stance: Stance | None = None
 
 
 @dataclass(frozen=True)
@@ -171,11 +172,20 @@ class ClaimMatcher(Protocol):
     ) -> list[ClaimMatch]: ...
 
 
+@dataclass(frozen=True)
+class PairFeatures:
+    """Lexical evidence that sentence ``index`` makes ``claim``: the first stage of every method."""
+
+    index: int
+    claim: Claim
+    entity_share: float  # share of the claim's entities named in the sentence or the one before
+    term_share: float  # share of the claim's cue-term groups found in the sentence
+
+
 class LexicalClaimMatcher:
     """v1: entity coverage plus cue-term coverage, per sentence (with the previous one as context).
 
-    score = 0.4 × (share of the claim's entities named in the sentence or the one before)
-          + 0.6 × (share of the claim's term groups found in the sentence)
+    score = 0.4 × entity share + 0.6 × term share
 
     A sentence must also hold at least half of the term groups: naming the right entities
     with one shared word is topical, not the claim.
@@ -186,26 +196,46 @@ class LexicalClaimMatcher:
 
     def __init__(self, claims: Iterable[Claim]) -> None:
         self._claims = [(claim, [_compile_group(group) for group in claim.terms]) for claim in claims]
+        self.cues = {claim.id: groups for claim, groups in self._claims}
 
-    def match(
-        self, sentences: Sequence[Sentence], mentions: Sequence[Mention], threshold: float
-    ) -> list[ClaimMatch]:
+    def pair_features(self, sentences: Sequence[Sentence], mentions: Sequence[Mention]) -> list[PairFeatures]:
+        """Every (sentence, claim) pair whose context names at least one of the claim's entities."""
         per_sentence = _entities_per_sentence(sentences, mentions)
-        folded = [normalise(s.text)[0] for s in sentences]
-        best: dict[str, ClaimMatch] = {}
+        pairs: list[PairFeatures] = []
         for i, sentence in enumerate(sentences):
             context = per_sentence[i] | (per_sentence[i - 1] if i > 0 else set())
+            if not context:
+                continue
+            folded = normalise(sentence.text)[0]
             for claim, groups in self._claims:
                 entity_share = sum(e in context for e in claim.entities) / len(claim.entities)
                 if entity_share == 0:
                     continue
-                term_share = sum(bool(g.search(folded[i])) for g in groups) / len(groups)
-                if term_share < self.min_term_share:
-                    continue
-                score = round(0.4 * entity_share + 0.6 * term_share, 4)
-                if score >= threshold and (claim.id not in best or score > best[claim.id].score):
-                    best[claim.id] = ClaimMatch(claim.id, score, self.method, sentence)
-        return sorted(best.values(), key=lambda m: -m.score)
+                term_share = sum(bool(g.search(folded)) for g in groups) / len(groups)
+                pairs.append(PairFeatures(i, claim, entity_share, term_share))
+        return pairs
+
+    def match(
+        self, sentences: Sequence[Sentence], mentions: Sequence[Mention], threshold: float
+    ) -> list[ClaimMatch]:
+        scored = (
+            (pair, round(0.4 * pair.entity_share + 0.6 * pair.term_share, 4))
+            for pair in self.pair_features(sentences, mentions)
+            if pair.term_share >= self.min_term_share
+        )
+        return best_per_claim(scored, sentences, threshold, self.method)
+
+
+def best_per_claim(
+    scored: Iterable[tuple[PairFeatures, float]], sentences: Sequence[Sentence], threshold: float, method: str
+) -> list[ClaimMatch]:
+    """Keep, for each claim, its best-scoring sentence at or above ``threshold``."""
+    best: dict[str, ClaimMatch] = {}
+    for pair, score in scored:
+        claim_id = pair.claim.id
+        if score >= threshold and (claim_id not in best or score > best[claim_id].score):
+            best[claim_id] = ClaimMatch(claim_id, score, method, sentences[pair.index])
+    return sorted(best.values(), key=lambda m: -m.score)
 
 
 def _compile_group(group: str) -> re.Pattern[str]:
@@ -250,8 +280,27 @@ class Matcher:
         self.entities = EntityMatcher(kb)
         self.claims: ClaimMatcher = claim_matcher or LexicalClaimMatcher(kb.claims)
         self.threshold = threshold
+        self._cues = LexicalClaimMatcher(kb.claims).cues  # the claim words stance looks for
 
     def match(self, text: str) -> MatchResult:
         mentions = self.entities.find(text)
-        claims = self.claims.match(split_sentences(text), mentions, self.threshold) if mentions else []
+        if not mentions:
+            return MatchResult(mentions, [], 0.0)
+        sentences = split_sentences(text)
+        claims = [
+            replace(
+                match,
+                stance=detect_stance(
+                    match.evidence.text,
+                    _previous(sentences, match.evidence),
+                    self._cues.get(match.claim_id, ()),
+                ),
+            )
+            for match in self.claims.match(sentences, mentions, self.threshold)
+        ]
         return MatchResult(mentions, claims, relevance(self.kb, mentions, claims))
+
+
+def _previous(sentences: Sequence[Sentence], sentence: Sentence) -> str | None:
+    before = [s for s in sentences if s.end <= sentence.start]
+    return before[-1].text if before else None

@@ -1,0 +1,80 @@
+"""Stance of a claim match: does the evidence assert the claim, report it as someone's
+allegation, or deny/contradict it?
+
+A rule-based cue detector over the evidence sentence (and the sentence before it when that
+one introduces it: "Officials in Kabul put it bluntly: …").
+Denial wins over attribution ("Islamabad denied the accusation that …" denies), and
+attribution over plain assertion. Cues are matched as whole words on normalised text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Literal
+
+from ingest.text import normalise
+
+Stance = Literal["asserts", "reports", "denies"]
+
+# Denial words deny whatever they touch; a bare negation ("not", "never") only counts when a
+# word of the claim itself follows closely ("never gave weapons"), so "the army cannot win a
+# conventional war" does not deny a claim about arming the Taliban.
+_DENIAL = (
+    r"den(?:y|ies|ied|ying|ial)",
+    r"reject(?:s|ed|ing)?",
+    r"dismiss(?:es|ed|ing)?",
+    r"refut(?:e|es|ed|ing)",
+    r"rebut(?:s|ted)?",
+    r"(?:is|was|are|were|be|been) (?:false|untrue|baseless|unfounded|a myth|a fabrication)",
+    r"baseless|unfounded|fabricated|propaganda",
+    r"no (?:evidence|proof|sign|indication)",
+    r"contrary to",
+    r"(?:no|zero) (?:link|links|ties|role|support)",
+)
+_NEGATION = (
+    r"never|not|no longer|nothing|neither|nor|hardly|no",
+    r"isn't|wasn't|aren't|weren't|didn't|doesn't|don't|hasn't|haven't|hadn't|won't|cannot|can't",
+)
+_NEGATION_REACH = 6  # words after a negation in which a claim word makes it a denial
+_ATTRIBUTION = (
+    r"accus(?:e|es|ed|ing|ation|ations)",
+    r"alleg(?:e|es|ed|edly|ation|ations)",
+    r"claim(?:s|ed|ing)?",
+    r"accord(?:ing)? to",
+    r"said|says|say|told|stated|argued|argues|insists?|insisted",
+    r"report(?:s|ed|edly)?",
+    r"suspect(?:s|ed)?|suspicions?",
+    r"purported(?:ly)?|supposedly|apparently",
+    r"charg(?:e|es|ed)",
+    r"blam(?:e|es|ed|ing)",
+    r"believe[sd]?|thought to|is said to|are said to",
+    r"(?:officials?|analysts?|critics?|sources?|diplomats?|observers?) (?:say|said|believe|claim)",
+)
+_DENIAL_RE = re.compile(r"\b(?:" + "|".join(_DENIAL) + r")\b")
+_NEGATION_RE = re.compile(r"\b(?:" + "|".join(_NEGATION) + r")\b")
+_ATTRIBUTION_RE = re.compile(r"\b(?:" + "|".join(_ATTRIBUTION) + r")\b")
+
+
+def detect_stance(
+    evidence: str, previous: str | None = None, claim_cues: Sequence[re.Pattern[str]] = ()
+) -> Stance:
+    """``denies`` if the evidence rejects, or negates a word of the claim (``claim_cues``,
+    matched on normalised text); ``reports`` if it (or an introducing sentence) attributes;
+    else ``asserts``."""
+    text = normalise(evidence)[0]
+    if _DENIAL_RE.search(text) or _negates_claim(text, claim_cues):
+        return "denies"
+    if _ATTRIBUTION_RE.search(text):
+        return "reports"
+    if previous and previous.rstrip().endswith(":") and _ATTRIBUTION_RE.search(normalise(previous)[0]):
+        return "reports"
+    return "asserts"
+
+
+def _negates_claim(text: str, cues: Sequence[re.Pattern[str]]) -> bool:
+    for negation in _NEGATION_RE.finditer(text):
+        reach = " ".join(text[negation.end() :].split()[:_NEGATION_REACH])
+        if any(cue.search(reach) for cue in cues):
+            return True
+    return False
