@@ -48,6 +48,9 @@ class FetchPolicy:
     user_agent: str
     connect_timeout: float = 10.0
     read_timeout: float = 20.0
+    # A whole body must arrive within this: a server trickling a byte per read timeout
+    # cannot hold a worker (or a politeness slot) for ever.
+    download_timeout: float = 60.0
     max_bytes: int = 5 * 1024 * 1024
     max_redirects: int = 5
     retries: int = 2
@@ -62,6 +65,7 @@ class FetchPolicy:
             user_agent=settings.user_agent,
             connect_timeout=settings.connect_timeout,
             read_timeout=settings.read_timeout,
+            download_timeout=settings.download_timeout,
             max_bytes=max_bytes,
             max_redirects=settings.max_redirects,
             retries=settings.http_retries,
@@ -328,7 +332,8 @@ class Fetcher:
                 declared = response_headers.get("content-length", "")
                 if declared.isdigit() and int(declared) > limit:
                     raise _TooLarge
-                return replace(base, content=_read_limited(response, limit))
+                deadline = time.monotonic() + self.policy.download_timeout
+                return replace(base, content=_read_limited(response, limit, deadline))
         except _TooLarge:
             return FetchResult(url, current, error=f"body larger than {limit} bytes", error_kind="too_large")
         except httpx.TimeoutException as exc:
@@ -337,14 +342,17 @@ class Fetcher:
             return FetchResult(url, current, error=f"{type(exc).__name__}: {exc}", error_kind="network")
 
 
-def _read_limited(response: httpx.Response, limit: int) -> bytes:
-    """Read the decoded body, stopping as soon as it passes ``limit`` (defeats zip bombs too)."""
+def _read_limited(response: httpx.Response, limit: int, deadline: float) -> bytes:
+    """Read the decoded body, stopping as soon as it passes ``limit`` (defeats zip bombs too)
+    or the deadline passes."""
     chunks: list[bytes] = []
     size = 0
     for chunk in response.iter_bytes():
         size += len(chunk)
         if size > limit:
             raise _TooLarge
+        if time.monotonic() > deadline:
+            raise httpx.ReadTimeout("the whole body took longer than the download timeout")
         chunks.append(chunk)
     return b"".join(chunks)
 

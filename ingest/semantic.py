@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ingest.kb import KnowledgeBase
-from ingest.match import ClaimMatch, LexicalClaimMatcher, Mention, Sentence, best_per_claim
+from ingest.match import ClaimMatch, LexicalClaimMatcher, Mention, PairFeatures, Sentence, best_per_claim
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 Vectors = npt.NDArray[np.float32]
@@ -86,6 +86,9 @@ class Blend:
 
 class SemanticClaimMatcher:
     method = "semantic"
+    #: Stage 1 keeps a pair only if the sentence shares at least this much of the claim's cue
+    #: terms: it bounds the encoder's work (the CPU budget) at little cost in recall.
+    min_term_share = 0.0
 
     def __init__(
         self,
@@ -104,27 +107,28 @@ class SemanticClaimMatcher:
     def match(
         self, sentences: Sequence[Sentence], mentions: Sequence[Mention], threshold: float
     ) -> list[ClaimMatch]:
-        pairs = self._lexical.pair_features(sentences, mentions)
+        scored = (
+            (pair, round(self._blend.score(cosine, pair.entity_share, pair.term_share), 4))
+            for pair, cosine in self.candidate_cosines(sentences, mentions)
+        )
+        return best_per_claim(scored, sentences, threshold, self.method)
+
+    def candidate_cosines(
+        self, sentences: Sequence[Sentence], mentions: Sequence[Mention]
+    ) -> list[tuple[PairFeatures, float]]:
+        """Stage 1 picks the (sentence, claim) candidates, stage 2 embeds their sentences in one
+        batch. Returned raw, so calibration can fit the blend without re-encoding."""
+        pairs = [
+            p for p in self._lexical.pair_features(sentences, mentions) if p.term_share >= self.min_term_share
+        ]
         if not pairs:
             return []
         indices = sorted({pair.index for pair in pairs})
         row_of = {index: row for row, index in enumerate(indices)}
         similarities = self._encoder.encode([sentences[i].text for i in indices]) @ self._claim_vectors.T
-        scored = (
-            (
-                pair,
-                round(
-                    self._blend.score(
-                        float(similarities[row_of[pair.index], self._claim_row[pair.claim.id]]),
-                        pair.entity_share,
-                        pair.term_share,
-                    ),
-                    4,
-                ),
-            )
-            for pair in pairs
-        )
-        return best_per_claim(scored, sentences, threshold, self.method)
+        return [
+            (pair, float(similarities[row_of[pair.index], self._claim_row[pair.claim.id]])) for pair in pairs
+        ]
 
 
 def claim_vectors(kb: KnowledgeBase, encoder: Encoder, cache_dir: Path | None) -> Vectors:

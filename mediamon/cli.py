@@ -19,11 +19,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy import delete, select
 
+from ingest.calibration import load_calibration, save_calibration
 from ingest.feeds import FeedListError, FeedSource, parse_opml, read_feed_list, to_opml
 from ingest.kb import KBError, KnowledgeBase, load_kb
 from ingest.match import Matcher
 from ingest.outcomes import ArticleReport, PollReport, RunSummary
 from mediamon import export as exporting
+from mediamon.evaluation import DEFAULT_DEV_SET
 from mediamon.settings import Settings
 from mediamon.wiring import Store, build_matcher, open_store, pipeline
 from schema import queries, store
@@ -357,16 +359,123 @@ def metrics(
 @app.command("match")
 def match(
     source: Annotated[str, typer.Argument(help="a text file, or - for standard input")] = "-",
+    jsonl: Annotated[
+        Path | None, typer.Option("--jsonl", help='match every {"text": ...} line of this file')
+    ] = None,
 ) -> None:
-    """Print the entity and claim matches of one plain text as JSON; stores nothing."""
+    """Print the entity and claim matches of plain text as JSON; stores nothing.
+
+    With --jsonl, one result per input line (the model is loaded once)."""
     settings = load_settings()
     kb = load_knowledge_base(settings)
+    matcher = build_matcher(settings, kb)
+    if jsonl is not None:
+        _match_jsonl(matcher, jsonl)
+        return
     try:
         text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise fail(f"cannot read {source}: {exc}") from exc
-    result = Matcher(kb, threshold=settings.claim_threshold).match(text)
+    result = matcher.match(text)
     sys.stdout.write(json.dumps(exporting.match_json(kb, result), ensure_ascii=False, indent=2) + "\n")
+
+
+def _match_jsonl(matcher: Matcher, path: Path) -> None:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(f"cannot read {path}: {exc}") from exc
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            text = record["text"]
+            if not isinstance(text, str):
+                raise TypeError("text is not a string")
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise fail(f'{path}:{number}: want a JSON object with a "text" string ({exc})') from exc
+        document = exporting.match_json(matcher.kb, matcher.match(text))
+        if "id" in record:
+            document = {"id": record["id"], **document}
+        sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
+
+
+@app.command("eval")
+def evaluate(
+    data: Annotated[Path, typer.Option(help="labelled sentences (JSONL)")] = DEFAULT_DEV_SET,
+    split: Annotated[str, typer.Option(help="dev, test or all")] = "test",
+    calibrate: Annotated[
+        bool, typer.Option("--calibrate", help="fit thresholds on the dev split and save them")
+    ] = False,
+) -> None:
+    """Precision, recall and F1 of claim matching (lexical and semantic), stance accuracy,
+    entity matching, and throughput, on the labelled dev set."""
+    from ingest.semantic import MiniLMEncoder, SemanticClaimMatcher
+    from mediamon import evaluation
+
+    settings = load_settings()
+    kb = load_knowledge_base(settings)
+    try:
+        items = evaluation.load_dev_set(data)
+    except (OSError, ValueError, KeyError) as exc:
+        raise fail(f"cannot read the labelled set {data}: {exc}") from exc
+    calibration = load_calibration(settings.calibration_path)
+    semantic = SemanticClaimMatcher(kb, MiniLMEncoder(threads=1), cache_dir=settings.cache_dir)
+    if calibrate:
+        calibration = evaluation.calibrated(kb, semantic, items)
+        save_calibration(calibration, settings.calibration_path)
+        console.print(f"calibrated on the dev split, saved to {settings.calibration_path}: {calibration}")
+    chosen = items if split == "all" else [i for i in items if i.split == split]
+    semantic = SemanticClaimMatcher(
+        kb, MiniLMEncoder(threads=1), blend=calibration.blend, cache_dir=settings.cache_dir
+    )
+    reports = [
+        evaluation.evaluate_claims(Matcher(kb, threshold=calibration.threshold("lexical")), chosen),
+        evaluation.evaluate_claims(
+            Matcher(kb, semantic, threshold=calibration.threshold("semantic")), chosen
+        ),
+    ]
+    table = Table(
+        "method",
+        "threshold",
+        "precision",
+        "recall",
+        "F1",
+        "stance acc.",
+        "sentences/s",
+        title=f"claim matching on {len(chosen)} {split} sentences",
+    )
+    for report in reports:
+        table.add_row(
+            report.method,
+            f"{report.threshold:.2f}",
+            f"{report.scores.precision:.3f}",
+            f"{report.scores.recall:.3f}",
+            f"{report.scores.f1:.3f}",
+            f"{report.stance_accuracy:.3f}",
+            f"{report.sentences_per_s:.0f}",
+        )
+    console.print(table)
+    kinds = Table("kind", *(f"{r.method} recall / precision" for r in reports), title="by kind of sentence")
+    for kind in sorted(reports[0].per_kind):
+        kinds.add_row(
+            kind,
+            *(f"{r.per_kind[kind].recall:.2f} / {r.per_kind[kind].precision:.2f}" for r in reports),
+        )
+    console.print(kinds)
+    claims = Table("claim", *(f"{r.method} recall" for r in reports), title="recall per claim")
+    for claim in kb.claims:
+        claims.add_row(
+            claim.id,
+            *(f"{r.per_claim[claim.id].recall:.2f}" if claim.id in r.per_claim else "-" for r in reports),
+        )
+    console.print(claims)
+    entity_scores = evaluation.evaluate_entities(Matcher(kb).entities, chosen)
+    console.print(
+        f"entity mentions: precision {entity_scores.precision:.3f} recall {entity_scores.recall:.3f} "
+        f"F1 {entity_scores.f1:.3f} (tp {entity_scores.tp}, fp {entity_scores.fp}, fn {entity_scores.fn})"
+    )
 
 
 @app.command("export")
@@ -455,6 +564,89 @@ def kb_check(
         f"{sum(len(e.aliases) for e in kb.entities)} aliases, {len(kb.claims)} claims, "
         f"version {kb.full_version}"
     )
+
+
+@kb_app.command("build")
+def kb_build(
+    docs: Annotated[list[Path], typer.Argument(help="plain-text reference documents")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="where to write the draft (YAML)")],
+    force: Annotated[bool, typer.Option("--force", help="overwrite an existing output file")] = False,
+) -> None:
+    """Draft a knowledge base (entities and claims) from reference documents, for analysts to review."""
+    from collections import Counter
+
+    from ingest.kb_build import draft_kb, yaml_dump
+
+    if output.exists() and not force:
+        raise fail(f"{output} exists: pass --force to overwrite it")
+    short_names = [doc.name for doc in docs]
+    documents: list[tuple[str, str]] = []
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=errors, transient=False) as progress:
+        reading = progress.add_task("reading", total=len(docs))
+        for doc in docs:
+            try:
+                text = doc.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise fail(f"cannot read {doc}: {exc}") from exc
+            name = doc.name if short_names.count(doc.name) == 1 else str(doc)
+            documents.append((name, text))
+            progress.update(reading, advance=1)
+        drafting = progress.add_task("drafting", total=2 * len(docs))
+        kb = draft_kb(documents, progress=lambda _stage, _name: progress.update(drafting, advance=1))
+    try:
+        output.write_text(yaml_dump(kb), encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"cannot write {output}: {exc}") from exc
+    by_type = Counter(e.type for e in kb.entities)
+    entities = Table("type", "entities", title=f"{len(kb.entities)} entities")
+    for kind, count in sorted(by_type.items(), key=lambda item: (-item[1], item[0])):
+        entities.add_row(kind, str(count))
+    console.print(entities)
+    claims = Table("source", "claims", title=f"{len(kb.claims)} claims")
+    for source in kb.sources:
+        claims.add_row(source, str(len(kb.claims_from(source))))
+    console.print(claims)
+    console.print(
+        f"draft written to [bold]{output}[/]. It is a draft: review it (merge or drop entities, "
+        f"fix types, reword or drop claims), then run `mediamon kb check {output}`."
+    )
+
+
+@kb_app.command("candidates")
+def kb_candidates(
+    min_count: Annotated[int, typer.Option("--min-count", min=1, help="least number of articles")] = 2,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="most rows to show")] = 50,
+    articles: Annotated[
+        int | None, typer.Option("--articles", min=1, help="scan only the newest N stored articles")
+    ] = None,
+) -> None:
+    """Names in stored articles the knowledge base does not know, seen next to entities it does."""
+    from ingest.kb_build import unknown_candidates
+
+    settings = load_settings()
+    kb = load_knowledge_base(settings)
+    with opened_store(settings) as st, st.sessions() as session:
+        texts = (text for _, text in queries.done_article_texts(session, articles))
+        found = unknown_candidates(kb, texts, min_articles=min_count)
+    names = {e.id: e.name for e in kb.entities}
+    table = Table(
+        "candidate",
+        "type",
+        "articles",
+        "with KB entities",
+        "example",
+        title=f"{len(found)} candidate(s) in ≥{min_count} article(s), not in KB {kb.full_version}",
+    )
+    for new in found[:limit]:
+        table.add_row(
+            new.name,
+            new.type,
+            str(new.articles),
+            ", ".join(f"{names.get(eid, eid)} ({n})" for eid, n in new.cooccurring[:3]),
+            new.example if len(new.example) <= 160 else new.example[:157] + "…",
+        )
+    console.print(table)
 
 
 def _when(moment: datetime | None) -> str:

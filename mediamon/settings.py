@@ -8,7 +8,7 @@ default: pydantic validates every field.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 DATA_DIR = Path(__file__).parent / "data"
 DEFAULT_KB_PATH = DATA_DIR / "kb.yaml"
 DEFAULT_FEEDS_PATH = DATA_DIR / "feeds.txt"
+DEFAULT_CALIBRATION_PATH = DATA_DIR / "calibration.json"
 
 
 class Settings(BaseSettings):
@@ -33,6 +34,7 @@ class Settings(BaseSettings):
     user_agent: str = "mediamon/0.1 (+https://github.com/mediamon/mediamon; media monitoring)"
     connect_timeout: float = Field(default=10.0, gt=0)
     read_timeout: float = Field(default=20.0, gt=0)
+    download_timeout: float = Field(default=60.0, gt=0)  # a whole response body
     max_feed_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
     max_page_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
     max_redirects: int = Field(default=5, ge=0)
@@ -41,7 +43,9 @@ class Settings(BaseSettings):
     max_retry_wait: float = Field(default=30.0, ge=0)
     per_host_concurrency: int = Field(default=2, ge=1)
     host_min_delay_s: float = Field(default=0.25, ge=0)  # between the starts of two requests to one host
-    host_lease_s: float = Field(default=120.0, gt=0)  # a crashed worker frees its host slot after this
+    # A crashed worker's host slot frees after this; longer than connect + download timeouts.
+    host_lease_s: float = Field(default=75.0, gt=0)
+    host_wait_s: float = Field(default=60.0, gt=0)  # longest wait for a host slot (< task time limits)
     fetch_workers: int = Field(default=8, ge=1)
     allowed_private_hosts: Annotated[frozenset[str], NoDecode] = frozenset()
 
@@ -49,7 +53,10 @@ class Settings(BaseSettings):
     max_entries_per_poll: int = Field(default=200, ge=1)
     keep_raw_html: bool = False
     min_text_chars: int = Field(default=200, ge=0)
-    claim_threshold: float = Field(default=0.55, ge=0, le=1)
+    claim_method: Literal["lexical", "semantic"] = "semantic"
+    claim_threshold: float | None = Field(default=None, ge=0, le=1)  # None: the calibrated one
+    calibration_path: Path = DEFAULT_CALIBRATION_PATH
+    cache_dir: Path = Path.home() / ".cache" / "mediamon"  # claim vectors per KB version
     relevance_threshold: float = Field(default=0.3, ge=0, le=1)
 
     # Service (Celery) timing: beat runs the dispatcher and the sweeper; feeds keep their own schedule.

@@ -17,6 +17,7 @@ from redis.retry import Retry
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from ingest.calibration import load_calibration
 from ingest.http import Fetcher, FetchPolicy, HostGate
 from ingest.kb import KnowledgeBase, load_kb
 from ingest.match import Matcher
@@ -44,7 +45,20 @@ def open_store(settings: Settings, *, migrate: bool = True) -> Store:
 
 
 def build_matcher(settings: Settings, kb: KnowledgeBase | None = None) -> Matcher:
-    return Matcher(kb or load_kb(settings.kb_path), threshold=settings.claim_threshold)
+    """The configured claim-matching method with its calibrated threshold (or the one set)."""
+    kb = kb or load_kb(settings.kb_path)
+    calibration = load_calibration(settings.calibration_path)
+    threshold = settings.claim_threshold
+    if threshold is None:
+        threshold = calibration.threshold(settings.claim_method)
+    if settings.claim_method == "semantic":
+        from ingest.semantic import MiniLMEncoder, SemanticClaimMatcher
+
+        semantic = SemanticClaimMatcher(
+            kb, MiniLMEncoder(threads=1), blend=calibration.blend, cache_dir=settings.cache_dir
+        )
+        return Matcher(kb, semantic, threshold=threshold)
+    return Matcher(kb, threshold=threshold)
 
 
 def pipeline_config(settings: Settings) -> PipelineConfig:
@@ -73,6 +87,7 @@ def build_host_gate(settings: Settings) -> HostGate:
             max_concurrent=settings.per_host_concurrency,
             min_delay_s=settings.host_min_delay_s,
             lease_s=settings.host_lease_s,
+            wait_timeout_s=settings.host_wait_s,
         )
     return LocalHostGate(settings.per_host_concurrency, settings.host_min_delay_s, time.sleep)
 

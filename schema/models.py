@@ -181,6 +181,8 @@ class Article(Base):
     relevance: Mapped[float | None] = mapped_column(Float)
     kb_version: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Last change of any kind: the sweeper measures "stuck" from here, not from creation.
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     processed_at: Mapped[datetime | None]
 
     feed: Mapped[Feed | None] = relationship()

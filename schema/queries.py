@@ -5,7 +5,7 @@ Functions take a Session and return rows or plain values; they never commit.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 from sqlalchemy import Select, func, or_, select
@@ -45,12 +45,12 @@ def pending_article_ids(session: Session, feed_ids: Sequence[int] | None = None)
 
 
 def stale_article_ids(
-    session: Session, state: ArticleState, created_before: datetime, limit: int
+    session: Session, state: ArticleState, changed_before: datetime, limit: int
 ) -> list[int]:
-    """Articles in ``state`` old enough that their task was surely lost (the sweeper's query)."""
+    """Articles in ``state`` unchanged long enough that their task was surely lost (the sweeper's query)."""
     query = (
         select(Article.id)
-        .where(Article.state == state, Article.created_at < created_before)
+        .where(Article.state == state, Article.updated_at < changed_before)
         .order_by(Article.id)
         .limit(limit)
     )
@@ -155,3 +155,17 @@ def recent_poll_durations(session: Session, since: datetime) -> list[float]:
     """Seconds each feed download took, for polls started since ``since``."""
     rows = session.scalars(select(FetchLog.duration_ms).where(FetchLog.started_at >= since))
     return [ms / 1000 for ms in rows]
+
+
+def done_article_texts(session: Session, limit: int | None = None) -> Iterator[tuple[int, str]]:
+    """(id, text) of processed original articles with text, newest first (for `kb candidates`)."""
+    query = (
+        select(Article.id, Article.text)
+        .where(Article.state == ArticleState.DONE, Article.text.is_not(None))
+        .order_by(Article.created_at.desc(), Article.id.desc())
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    for article_id, text in session.execute(query):
+        if text:
+            yield article_id, text

@@ -45,6 +45,8 @@ def create_app(settings: Settings) -> Celery:
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
+        # Tasks are idempotent: on broker loss, cancel and let the message be redelivered.
+        worker_cancel_long_running_tasks_on_connection_loss=True,
         task_time_limit=300,
         task_queues=[
             Queue(name, Exchange(name), routing_key=name)  # type: ignore[no-untyped-call]

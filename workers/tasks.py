@@ -22,6 +22,7 @@ import time
 from collections.abc import Sequence
 from functools import cache
 
+from amqp.exceptions import ChannelError
 from celery import current_app, shared_task
 from kombu.exceptions import OperationalError as BrokerError
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -100,15 +101,31 @@ def extract_article(article_id: int) -> None:
 
 @shared_task(name="workers.tasks.sweep_stale_articles", ignore_result=True, **RETRY)
 def sweep_stale_articles(older_than_s: int = 900, limit: int = 5000) -> int:
-    """Re-enqueue articles left pending or fetched (a lost message, a broker restart, a killed worker)."""
+    """Re-enqueue articles left pending or fetched (a lost message, a broker restart, a killed worker).
+
+    Only while the queue that would hold their message is empty: a row untouched for a while
+    behind a long backlog is waiting its turn, not lost, and must not be queued twice.
+    """
     pipeline = _pipeline()
-    pending = pipeline.stale_articles(ArticleState.PENDING, older_than_s, limit)
-    fetched = pipeline.stale_articles(ArticleState.FETCHED, older_than_s, limit)
+    pending = fetched = []
+    if _queue_is_empty("fetch"):
+        pending = pipeline.stale_articles(ArticleState.PENDING, older_than_s, limit)
+    if _queue_is_empty("extract"):
+        fetched = pipeline.stale_articles(ArticleState.FETCHED, older_than_s, limit)
     _enqueue(fetch_article, pending)
     _enqueue(extract_article, fetched)
     if pending or fetched:
         log.info("sweep pending=%d fetched=%d", len(pending), len(fetched))
     return len(pending) + len(fetched)
+
+
+def _queue_is_empty(queue: str) -> bool:
+    with current_app.connection_for_read() as connection:
+        try:
+            declared = connection.default_channel.queue_declare(queue=queue, passive=True)
+        except ChannelError:
+            return True  # Redis forgets a queue once it is drained (and after a restart)
+        return int(declared.message_count) == 0
 
 
 def _log_article(report: ArticleReport, started: float) -> None:

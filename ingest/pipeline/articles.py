@@ -83,7 +83,17 @@ class ArticleProcessing(PipelineParts):
         return self.complete_article(article_id, fetched)
 
     def complete_article(self, article_id: int, fetched: FetchResult | None) -> ArticleReport:
-        """Clean, fingerprint, match and store a fetched page, in one transaction."""
+        """Clean, fingerprint, match and store a fetched page, in one transaction.
+
+        If another worker stored the same content at the same moment, the unique fingerprint
+        index rejects this transaction; run again, the article is now a duplicate of that one.
+        """
+        try:
+            return self._complete(article_id, fetched)
+        except IntegrityError:
+            return self._complete(article_id, fetched)
+
+    def _complete(self, article_id: int, fetched: FetchResult | None) -> ArticleReport:
         timings: dict[str, float] = {"fetch": float(fetched.elapsed_ms) if fetched else 0.0}
         if fetched is None:
             return ArticleReport(article_id, "skipped")
@@ -167,11 +177,7 @@ class ArticleProcessing(PipelineParts):
 
     def process_article(self, article_id: int) -> ArticleReport:
         """Fetch and complete one article (what a Celery task calls). Safe to run twice."""
-        try:
-            return self.complete_article(article_id, self.fetch_article(article_id))
-        except IntegrityError:
-            # Another worker stored the same content first: run again, it is now a duplicate.
-            return self.complete_article(article_id, self.fetch_article(article_id))
+        return self.complete_article(article_id, self.fetch_article(article_id))
 
     def stale_articles(self, state: ArticleState, older_than_s: int, limit: int) -> list[int]:
         """Articles left in ``state`` longer than a task should take (the sweeper's work list)."""

@@ -104,6 +104,7 @@ class FeedPolling(PipelineParts):
                     "published": entry.published or entry.updated,
                     "state": ArticleState.PENDING,
                     "created_at": now,
+                    "updated_at": now,
                     "attempts": 0,
                 },
             )

@@ -21,7 +21,6 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ingest.http import Fetcher
@@ -80,10 +79,7 @@ class Pipeline(FeedPolling, ArticleProcessing):
             if progress:
                 progress("articles", len(pending))
             for article_id, page in _as_done(pool, self.fetch_article, pending):
-                try:
-                    report = self.complete_article(article_id, page)
-                except IntegrityError:
-                    report = self.complete_article(article_id, self.fetch_article(article_id))
+                report = self.complete_article(article_id, page)
                 summary.add_article(report)
                 if progress:
                     progress("article", report)
