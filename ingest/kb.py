@@ -49,6 +49,9 @@ class Claim(BaseModel):
     # Lexical cues: each group is a set of alternatives ("fund|financ"), matched as word
     # prefixes. The lexical matcher scores a sentence by the share of groups it contains.
     terms: tuple[str, ...] = Field(min_length=1)
+    # Other ways the press puts the same claim (analysts' own words): the semantic matcher
+    # compares a sentence with the statement and every variant and keeps the closest.
+    variants: tuple[str, ...] = ()
     source: str
     stance: Literal["asserts", "reports"] = "asserts"
 

@@ -97,16 +97,15 @@ class EntityMatcher:
         if self._empty or not text:
             return []
         folded, index = normalise(text)
-        exact_text, _ = normalise(text, fold_case=False)
-        same_length = len(exact_text) == len(folded)
         hits: list[tuple[int, int, str]] = []
         for end_pos, (length, owners) in self._automaton.iter(folded):
             start_pos = end_pos - length + 1
             if not _at_word_boundary(folded, start_pos, end_pos + 1):
                 continue
+            original = text[index[start_pos] : index[end_pos] + 1]
             for entity_id, exact in owners:
-                if exact is not None and (not same_length or exact_text[start_pos : end_pos + 1] != exact):
-                    continue
+                if exact is not None and normalise(original, fold_case=False)[0] != exact:
+                    continue  # an acronym alias must match its case exactly
                 hits.append((start_pos, end_pos + 1, entity_id))
                 break
         mentions: list[Mention] = []
@@ -195,8 +194,33 @@ class LexicalClaimMatcher:
     min_term_share = 0.5
 
     def __init__(self, claims: Iterable[Claim]) -> None:
-        self._claims = [(claim, [_compile_group(group) for group in claim.terms]) for claim in claims]
-        self.cues = {claim.id: groups for claim, groups in self._claims}
+        self._claims = list(claims)
+        self.cues = {claim.id: [_compile_group(group) for group in claim.terms] for claim in self._claims}
+        # Every cue alternative of every claim in one automaton: one pass per sentence finds
+        # which (claim, group) cues it holds, instead of a regex search per group.
+        self._terms = ahocorasick.Automaton()
+        owners: dict[str, list[tuple[str, int]]] = {}
+        for claim in self._claims:
+            for number, group in enumerate(claim.terms):
+                for alternative in group.split("|"):
+                    key = normalise(alternative.strip())[0]
+                    if key:
+                        owners.setdefault(key, []).append((claim.id, number))
+        for key, groups in owners.items():
+            self._terms.add_word(key, (len(key), groups))
+        if owners:
+            self._terms.make_automaton()
+
+    def _groups_found(self, folded: str) -> set[tuple[str, int]]:
+        """The (claim id, group number) cues present in ``folded``, matched as word prefixes."""
+        found: set[tuple[str, int]] = set()
+        if self._terms.kind != ahocorasick.AHOCORASICK:
+            return found
+        for end, (length, groups) in self._terms.iter(folded):
+            start = end - length + 1
+            if start == 0 or not folded[start - 1].isalnum() or not folded[start].isalnum():
+                found.update(groups)
+        return found
 
     def pair_features(self, sentences: Sequence[Sentence], mentions: Sequence[Mention]) -> list[PairFeatures]:
         """Every (sentence, claim) pair whose context names at least one of the claim's entities."""
@@ -206,13 +230,13 @@ class LexicalClaimMatcher:
             context = per_sentence[i] | (per_sentence[i - 1] if i > 0 else set())
             if not context:
                 continue
-            folded = normalise(sentence.text)[0]
-            for claim, groups in self._claims:
+            found = self._groups_found(normalise(sentence.text)[0])
+            for claim in self._claims:
                 entity_share = sum(e in context for e in claim.entities) / len(claim.entities)
                 if entity_share == 0:
                     continue
-                term_share = sum(bool(g.search(folded)) for g in groups) / len(groups)
-                pairs.append(PairFeatures(i, claim, entity_share, term_share))
+                held = sum((claim.id, number) in found for number in range(len(claim.terms)))
+                pairs.append(PairFeatures(i, claim, entity_share, held / len(claim.terms)))
         return pairs
 
     def match(

@@ -8,7 +8,6 @@ text) mentions.
 
 from __future__ import annotations
 
-import itertools
 import json
 import time
 from collections import Counter
@@ -74,7 +73,7 @@ class Scores:
         return 2 * p * r / (p + r) if p + r else 0.0
 
     def add(self, expected: Iterable[Any], found: Iterable[Any]) -> None:
-        want, got = Counter(expected), Counter(found)
+        want, got = Counter(list(expected)), Counter(list(found))  # a dict counts by its keys
         overlap = sum((want & got).values())
         self.tp += overlap
         self.fp += sum(got.values()) - overlap
@@ -145,29 +144,33 @@ def calibrate_lexical(kb: KnowledgeBase, items: Sequence[Item]) -> tuple[float, 
 def calibrate_semantic(
     kb: KnowledgeBase, semantic: SemanticClaimMatcher, items: Sequence[Item]
 ) -> tuple[Blend, float, float]:
-    """Fit the blend weights and threshold on ``items`` (encoding each item once)."""
+    """Fit the blend (a logistic regression over the pair features) and the threshold on
+    ``items``, encoding each item once; returns (blend, threshold, F1)."""
+    from sklearn.linear_model import LogisticRegression
+
     entities = EntityMatcher(kb)
     cached: list[tuple[Item, list[tuple[PairFeatures, float]]]] = []
+    features: list[list[float]] = []
+    labels: list[bool] = []
     for item in items:
         mentions = entities.find(item.text)
-        sentences = split_sentences(item.text)
-        cached.append((item, semantic.candidate_cosines(sentences, mentions) if mentions else []))
-    best: tuple[Blend, float, float] = (Blend(), 0.6, -1.0)
-    weights = [0.0, 0.1, 0.2, 0.3]
-    for entity_weight, term_weight in itertools.product(weights, weights):
-        blend = Blend(
-            cosine_weight=1.0 - entity_weight - term_weight,
-            entity_weight=entity_weight,
-            term_weight=term_weight,
-        )
-        per_item = [(item, _best_scores(blend, pairs)) for item, pairs in cached]
-        for threshold in _THRESHOLDS:
-            scores = Scores()
-            for item, best_scores in per_item:
-                scores.add(item.claims, [c for c, s in best_scores.items() if s >= threshold])
-            if scores.f1 > best[2]:
-                best = (blend, threshold, scores.f1)
-    return best
+        pairs = semantic.candidate_cosines(split_sentences(item.text), mentions) if mentions else []
+        cached.append((item, pairs))
+        for pair, cosine in pairs:
+            features.append(Blend.features(cosine, pair.entity_share, pair.term_share))
+            labels.append(pair.claim.id in item.claims)
+    model = LogisticRegression(C=3.0, max_iter=2000).fit(features, labels)
+    cosine, entity, term, cosine_entity, cosine_term = (round(float(w), 4) for w in model.coef_[0])
+    blend = Blend(cosine, entity, term, cosine_entity, cosine_term, bias=round(float(model.intercept_[0]), 4))
+    per_item = [(item, _best_scores(blend, pairs)) for item, pairs in cached]
+    best: tuple[float, float] = (0.5, -1.0)
+    for threshold in [round(0.05 + 0.01 * i, 2) for i in range(91)]:
+        scores = Scores()
+        for item, best_scores in per_item:
+            scores.add(item.claims, [c for c, s in best_scores.items() if s >= threshold])
+        if scores.f1 > best[1]:
+            best = (threshold, scores.f1)
+    return blend, best[0], best[1]
 
 
 def _best_scores(blend: Blend, pairs: Sequence[tuple[PairFeatures, float]]) -> dict[str, float]:

@@ -1,0 +1,87 @@
+"""Matching benchmark: CPU per ~800-word article and sentences per second, lexical vs semantic.
+
+Articles are assembled from the labelled dev set (on-theme claims, entity-only sentences,
+hard negatives and off-topic sentences in a fixed shuffled order) to about 800 words, the
+size of an average news article; the two seed documents are timed as the worst case (every
+sentence on the theme, so every sentence is an encoder candidate).
+
+Run: ``.venv/bin/python -m bench.matching`` (quality figures: ``mediamon eval``).
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import time
+from pathlib import Path
+
+from ingest.calibration import load_calibration
+from ingest.kb import load_kb
+from ingest.match import Matcher, split_sentences
+from ingest.semantic import MiniLMEncoder, SemanticClaimMatcher
+from mediamon.evaluation import load_dev_set
+from mediamon.settings import DEFAULT_CALIBRATION_PATH, DEFAULT_KB_PATH
+
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+WORDS_PER_ARTICLE = 800
+
+
+def articles(count: int = 20, seed: int = 7) -> list[str]:
+    sentences = [item.text for item in load_dev_set()]
+    rng = random.Random(seed)
+    built = []
+    for _ in range(count):
+        rng.shuffle(sentences)
+        words, chosen = 0, []
+        for sentence in sentences:
+            chosen.append(sentence)
+            words += len(sentence.split())
+            if words >= WORDS_PER_ARTICLE:
+                break
+        built.append(" ".join(chosen))
+    return built
+
+
+def cpu_ms_per_text(matcher: Matcher, texts: list[str], repeat: int = 3) -> list[float]:
+    matcher.match(texts[0])  # warm-up
+    timings = []
+    for text in texts:
+        started = time.process_time()
+        for _ in range(repeat):
+            matcher.match(text)
+        timings.append((time.process_time() - started) / repeat * 1000)
+    return timings
+
+
+def main() -> None:
+    kb = load_kb(DEFAULT_KB_PATH)
+    calibration = load_calibration(DEFAULT_CALIBRATION_PATH)
+    started = time.perf_counter()
+    encoder = MiniLMEncoder(threads=1)
+    load_s = time.perf_counter() - started
+    semantic = SemanticClaimMatcher(kb, encoder, blend=calibration.blend)
+    matchers = {
+        "lexical": Matcher(kb, threshold=calibration.threshold("lexical")),
+        "semantic": Matcher(kb, semantic, threshold=calibration.threshold("semantic")),
+    }
+    texts = articles()
+    seeds = [path.read_text(encoding="utf-8") for path in sorted(SEEDS.glob("*.txt"))]
+    sentences = sum(len(split_sentences(t)) for t in texts)
+    words = statistics.fmean(len(t.split()) for t in texts)
+    print(
+        f"matching benchmark: {len(texts)} articles of ~{words:.0f} words ({sentences} sentences), 1 thread"
+    )
+    print(f"model load (quantized MiniLM, once per process): {load_s:.1f} s")
+    print(f"{'method':<9} {'ms CPU/article':>15} {'p95':>7} {'sentences/s':>12} {'seed docs ms CPU':>17}")
+    for name, matcher in matchers.items():
+        per_article = cpu_ms_per_text(matcher, texts)
+        per_seed = cpu_ms_per_text(matcher, seeds)
+        p95 = statistics.quantiles(per_article, n=20)[-1]
+        rate = sentences / (sum(per_article) / 1000)
+        seed_ms = " / ".join(f"{ms:.0f}" for ms in per_seed)
+        print(f"{name:<9} {statistics.fmean(per_article):>15.1f} {p95:>7.1f} {rate:>12.0f} {seed_ms:>17}")
+    print("target: < 50 ms CPU per ~800-word article with the semantic stage on")
+
+
+if __name__ == "__main__":
+    main()
