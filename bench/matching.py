@@ -59,7 +59,9 @@ def main() -> None:
     started = time.perf_counter()
     encoder = MiniLMEncoder(threads=1)
     load_s = time.perf_counter() - started
-    semantic = SemanticClaimMatcher(kb, encoder, blend=calibration.blend)
+    semantic = SemanticClaimMatcher(
+        kb, encoder, blend=calibration.blend, lexical_threshold=calibration.threshold("lexical")
+    )
     matchers = {
         "lexical": Matcher(kb, threshold=calibration.threshold("lexical")),
         "semantic": Matcher(kb, semantic, threshold=calibration.threshold("semantic")),

@@ -128,9 +128,11 @@ class SemanticClaimMatcher:
         encoder: Encoder,
         *,
         blend: Blend | None = None,
+        lexical_threshold: float = 0.57,
         cache_dir: Path | None = None,
     ) -> None:
         self._lexical = LexicalClaimMatcher(kb.claims)
+        self._lexical_threshold = lexical_threshold
         self._encoder = encoder
         self._blend = blend or Blend()
         texts = claim_texts(kb)
@@ -144,11 +146,17 @@ class SemanticClaimMatcher:
     def match(
         self, sentences: Sequence[Sentence], mentions: Sequence[Mention], threshold: float
     ) -> list[ClaimMatch]:
+        """Semantic matches, plus the lexical matches (near-perfect precision) of claims the
+        semantic stage did not find: in a long on-theme text the encoder sees only the
+        ``max_sentences`` most promising sentences, the cheap lexical stage sees them all."""
         scored = (
             (pair, round(self._blend.score(cosine, pair.entity_share, pair.term_share), 4))
             for pair, cosine in self.candidate_cosines(sentences, mentions)
         )
-        return best_per_claim(scored, sentences, threshold, self.method)
+        found = {m.claim_id: m for m in best_per_claim(scored, sentences, threshold, self.method)}
+        for lexical in self._lexical.match(sentences, mentions, self._lexical_threshold):
+            found.setdefault(lexical.claim_id, lexical)
+        return sorted(found.values(), key=lambda m: -m.score)
 
     def candidate_cosines(
         self, sentences: Sequence[Sentence], mentions: Sequence[Mention]

@@ -428,7 +428,11 @@ def evaluate(
         console.print(f"calibrated on the dev split, saved to {settings.calibration_path}: {calibration}")
     chosen = items if split == "all" else [i for i in items if i.split == split]
     semantic = SemanticClaimMatcher(
-        kb, MiniLMEncoder(threads=1), blend=calibration.blend, cache_dir=settings.cache_dir
+        kb,
+        MiniLMEncoder(threads=1),
+        blend=calibration.blend,
+        lexical_threshold=calibration.threshold("lexical"),
+        cache_dir=settings.cache_dir,
     )
     reports = [
         evaluation.evaluate_claims(Matcher(kb, threshold=calibration.threshold("lexical")), chosen),

@@ -18,7 +18,7 @@ from typing import Any
 
 from ingest.calibration import Calibration
 from ingest.kb import KnowledgeBase
-from ingest.match import EntityMatcher, Matcher, PairFeatures, split_sentences
+from ingest.match import EntityMatcher, LexicalClaimMatcher, Matcher, PairFeatures, split_sentences
 from ingest.semantic import Blend, SemanticClaimMatcher
 
 DEFAULT_DEV_SET = Path(__file__).resolve().parents[1] / "tests" / "data" / "matching_dev.jsonl"
@@ -142,32 +142,35 @@ def calibrate_lexical(kb: KnowledgeBase, items: Sequence[Item]) -> tuple[float, 
 
 
 def calibrate_semantic(
-    kb: KnowledgeBase, semantic: SemanticClaimMatcher, items: Sequence[Item]
+    kb: KnowledgeBase, semantic: SemanticClaimMatcher, items: Sequence[Item], lexical_threshold: float
 ) -> tuple[Blend, float, float]:
     """Fit the blend (a logistic regression over the pair features) and the threshold on
     ``items``, encoding each item once; returns (blend, threshold, F1)."""
     from sklearn.linear_model import LogisticRegression
 
     entities = EntityMatcher(kb)
-    cached: list[tuple[Item, list[tuple[PairFeatures, float]]]] = []
+    lexical = LexicalClaimMatcher(kb.claims)
+    cached: list[tuple[Item, list[tuple[PairFeatures, float]], set[str]]] = []
     features: list[list[float]] = []
     labels: list[bool] = []
     for item in items:
         mentions = entities.find(item.text)
-        pairs = semantic.candidate_cosines(split_sentences(item.text), mentions) if mentions else []
-        cached.append((item, pairs))
+        sentences = split_sentences(item.text)
+        pairs = semantic.candidate_cosines(sentences, mentions) if mentions else []
+        by_lexicon = {m.claim_id for m in lexical.match(sentences, mentions, lexical_threshold)}
+        cached.append((item, pairs, by_lexicon))
         for pair, cosine in pairs:
             features.append(Blend.features(cosine, pair.entity_share, pair.term_share))
             labels.append(pair.claim.id in item.claims)
     model = LogisticRegression(C=3.0, max_iter=2000).fit(features, labels)
     cosine, entity, term, cosine_entity, cosine_term = (round(float(w), 4) for w in model.coef_[0])
     blend = Blend(cosine, entity, term, cosine_entity, cosine_term, bias=round(float(model.intercept_[0]), 4))
-    per_item = [(item, _best_scores(blend, pairs)) for item, pairs in cached]
+    per_item = [(item, _best_scores(blend, pairs), by_lexicon) for item, pairs, by_lexicon in cached]
     best: tuple[float, float] = (0.5, -1.0)
     for threshold in [round(0.05 + 0.01 * i, 2) for i in range(91)]:
         scores = Scores()
-        for item, best_scores in per_item:
-            scores.add(item.claims, [c for c, s in best_scores.items() if s >= threshold])
+        for item, best_scores, by_lexicon in per_item:
+            scores.add(item.claims, {c for c, s in best_scores.items() if s >= threshold} | by_lexicon)
         if scores.f1 > best[1]:
             best = (threshold, scores.f1)
     return blend, best[0], best[1]
@@ -184,7 +187,7 @@ def _best_scores(blend: Blend, pairs: Sequence[tuple[PairFeatures, float]]) -> d
 def calibrated(kb: KnowledgeBase, semantic: SemanticClaimMatcher, items: Sequence[Item]) -> Calibration:
     dev = [item for item in items if item.split == "dev"]
     lexical_threshold, lexical_f1 = calibrate_lexical(kb, dev)
-    blend, semantic_threshold, semantic_f1 = calibrate_semantic(kb, semantic, dev)
+    blend, semantic_threshold, semantic_f1 = calibrate_semantic(kb, semantic, dev, lexical_threshold)
     return Calibration(
         thresholds={"lexical": lexical_threshold, "semantic": semantic_threshold},
         blend=blend,

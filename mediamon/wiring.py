@@ -55,7 +55,11 @@ def build_matcher(settings: Settings, kb: KnowledgeBase | None = None) -> Matche
         from ingest.semantic import MiniLMEncoder, SemanticClaimMatcher
 
         semantic = SemanticClaimMatcher(
-            kb, MiniLMEncoder(threads=1), blend=calibration.blend, cache_dir=settings.cache_dir
+            kb,
+            MiniLMEncoder(threads=1),
+            blend=calibration.blend,
+            lexical_threshold=calibration.threshold("lexical"),
+            cache_dir=settings.cache_dir,
         )
         return Matcher(kb, semantic, threshold=threshold)
     return Matcher(kb, threshold=threshold)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -21,10 +22,10 @@ NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
 @pytest.fixture
 def scrape(sessions) -> Iterator[Callable[[], dict[tuple[str, tuple[tuple[str, str], ...]], float]]]:
     broker = redis.Redis.from_url("redis://127.0.0.1:6379/9")
-    broker.delete("fetch", "extract")
-    broker.rpush("fetch", "a", "b", "c")
+    fetch, extract = (f"test-{uuid.uuid4().hex}-{name}" for name in ("fetch", "extract"))
+    broker.rpush(fetch, "a", "b", "c")
     registry = CollectorRegistry()
-    registry.register(ServiceCollector(sessions, broker, ["fetch", "extract"], clock=lambda: NOW))
+    registry.register(ServiceCollector(sessions, broker, [fetch, extract], clock=lambda: NOW))
     server, thread = start_http_server(0, addr="127.0.0.1", registry=registry)
 
     def get() -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -35,11 +36,12 @@ def scrape(sessions) -> Iterator[Callable[[], dict[tuple[str, tuple[tuple[str, s
             for sample in family.samples
         }
 
+    get.queues = (fetch, extract)  # type: ignore[attr-defined]
     yield get
     server.shutdown()
     server.server_close()
     thread.join(timeout=5)
-    broker.delete("fetch", "extract")
+    broker.delete(fetch, extract)
     broker.close()
 
 
@@ -87,8 +89,9 @@ def test_metrics_reflect_the_store_and_the_queues(sessions, scrape):
     assert metrics[("mediamon_feeds", (("health", "failing"),))] == 1
     assert metrics[("mediamon_articles", (("state", "done"),))] == 2
     assert metrics[("mediamon_articles", (("state", "pending"),))] == 1
-    assert metrics[("mediamon_queue_depth", (("queue", "fetch"),))] == 3
-    assert metrics[("mediamon_queue_depth", (("queue", "extract"),))] == 0
+    fetch, extract = scrape.queues
+    assert metrics[("mediamon_queue_depth", (("queue", fetch),))] == 3
+    assert metrics[("mediamon_queue_depth", (("queue", extract),))] == 0
     assert metrics[("mediamon_feed_fetch_seconds", (("quantile", "0.5"),))] == pytest.approx(0.3)
     # latencies 0 s, 120 s and 360 s: the median is 120 s
     assert metrics[("mediamon_article_latency_seconds", (("quantile", "0.5"),))] == pytest.approx(120)
