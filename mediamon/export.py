@@ -48,6 +48,7 @@ def match_json(kb: KnowledgeBase, result: MatchResult) -> dict[str, Any]:
                 "statement": statements.get(c.claim_id, ""),
                 "score": c.score,
                 "method": c.method,
+                "stance": c.stance,
                 "evidence": {"text": c.evidence.text, "start": c.evidence.start, "end": c.evidence.end},
             }
             for c in result.claims
@@ -91,6 +92,7 @@ def article_records(
                         "id": m.claim_id,
                         "statement": statements.get(m.claim_id, ""),
                         "score": m.score,
+                        "stance": m.stance,
                         "evidence": m.evidence,
                     }
                     for m in sorted(article.claim_matches, key=lambda m: -m.score)

@@ -209,3 +209,28 @@ def test_kb_show_and_check(env, tmp_path):
     failed = mediamon(env, "kb", "check", str(invalid))
     assert failed.returncode == 2
     assert "not a valid knowledge base" in failed.stderr
+
+
+def test_match_jsonl_writes_one_result_per_line_with_stance(env, tmp_path):
+    lines = [
+        {"id": "a", "text": "Islamabad flatly denied that the ISI has ever trained or armed the Taliban."},
+        {"id": "b", "text": "The bakery on Main Street reopened after a long renovation."},
+        {"text": "Lashkar-e-Tayyiba carried out the 2008 Mumbai attacks, Indian investigators say."},
+    ]
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+
+    result = mediamon(env, "match", "--jsonl", str(source))
+
+    assert result.returncode == 0, result.stderr
+    documents = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [d.get("id") for d in documents] == ["a", "b", None]
+    denial = {c["id"]: c for c in documents[0]["claims"]}
+    assert denial["isi-arms-militant-proxies"]["stance"] == "denies"
+    assert documents[1]["claims"] == [] and documents[1]["entities"] == []
+    assert {c["id"]: c["stance"] for c in documents[2]["claims"]}.get("let-mumbai-2008") == "reports"
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "fine"}\n{"no_text": 1}\n')
+    failed = mediamon(env, "match", "--jsonl", str(bad))
+    assert failed.returncode == 2 and "bad.jsonl:2" in failed.stderr

@@ -1,0 +1,139 @@
+"""The semantic matcher with the real bundled model (loaded once per test process)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ingest.calibration import load_calibration
+from ingest.kb import KnowledgeBase, load_kb
+from ingest.match import Matcher
+from ingest.semantic import MiniLMEncoder, SemanticClaimMatcher, claim_texts, claim_vectors
+from mediamon.evaluation import evaluate_claims, evaluate_entities, load_dev_set
+from mediamon.settings import DEFAULT_CALIBRATION_PATH, DEFAULT_KB_PATH
+
+# Measured on the test split with the shipped calibration (`mediamon eval`): semantic F1 0.848,
+# lexical 0.707, entity mentions 0.986. The floors sit a little below.
+SEMANTIC_F1_FLOOR = 0.82
+LEXICAL_F1_FLOOR = 0.68
+ENTITY_F1_FLOOR = 0.96
+
+
+@pytest.fixture(scope="module")
+def kb() -> KnowledgeBase:
+    return load_kb(DEFAULT_KB_PATH)
+
+
+@pytest.fixture(scope="module")
+def encoder() -> MiniLMEncoder:
+    return MiniLMEncoder(threads=1)
+
+
+@pytest.fixture(scope="module")
+def semantic(kb: KnowledgeBase, encoder: MiniLMEncoder) -> Matcher:
+    calibration = load_calibration(DEFAULT_CALIBRATION_PATH)
+    matcher = SemanticClaimMatcher(
+        kb, encoder, blend=calibration.blend, lexical_threshold=calibration.threshold("lexical")
+    )
+    return Matcher(kb, matcher, threshold=calibration.threshold("semantic"))
+
+
+def test_embeddings_are_unit_length_and_meaningful(encoder: MiniLMEncoder) -> None:
+    vectors = encoder.encode(
+        [
+            "Pakistan's spy agency armed the insurgents.",
+            "The ISI supplied weapons to militant groups.",
+            "The recipe needs two cups of flour.",
+        ]
+    )
+    assert vectors.shape == (3, 384)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3)
+    assert float(vectors[0] @ vectors[1]) > float(vectors[0] @ vectors[2]) + 0.3
+
+
+def test_claim_vectors_are_cached_per_wording(
+    kb: KnowledgeBase, encoder: MiniLMEncoder, tmp_path: Path
+) -> None:
+    texts = claim_texts(kb)
+    first = claim_vectors(texts, encoder, tmp_path)
+    cached = list(tmp_path.glob("claims-*.npy"))
+    assert len(cached) == 1
+    assert np.array_equal(claim_vectors(texts, encoder, tmp_path), first)
+    claim_vectors(texts[:-1], encoder, tmp_path)
+    assert len(list(tmp_path.glob("claims-*.npy"))) == 2, "another wording set is another cache entry"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "claim"),
+    [
+        (
+            "Masood Azhar lives freely in Pakistan and the authorities make no serious effort "
+            "to put him on trial.",
+            "pakistan-shelters-azhar-no-prosecution",
+        ),
+        (
+            "Pakistani generals struck a truce with the TTP rather than fighting the group.",
+            "rawalpindi-ttp-ceasefire",
+        ),
+    ],
+)
+def test_a_paraphrase_the_lexicon_misses_is_found(
+    kb: KnowledgeBase, semantic: Matcher, sentence: str, claim: str
+) -> None:
+    lexical = Matcher(kb, threshold=load_calibration(DEFAULT_CALIBRATION_PATH).threshold("lexical"))
+    found = {c.claim_id: c for c in semantic.match(sentence).claims}
+    assert claim in found
+    assert found[claim].method == "semantic"
+    assert claim not in {c.claim_id for c in lexical.match(sentence).claims}
+
+
+def test_a_denial_is_matched_with_stance_denies(semantic: Matcher) -> None:
+    result = semantic.match("Islamabad flatly denied that the ISI has ever trained or armed the Taliban.")
+    stances = {c.claim_id: c.stance for c in result.claims}
+    assert stances.get("isi-arms-militant-proxies") == "denies"
+
+
+def test_off_theme_text_costs_no_encoding_and_matches_nothing(semantic: Matcher) -> None:
+    result = semantic.match(
+        "The bakery on Main Street reopened after a long renovation, to the delight of locals."
+    )
+    assert result.claims == []
+    assert result.relevance == 0.0
+
+
+@pytest.mark.parametrize("seed_key", ["seed-2021", "seed-2023"])
+def test_every_seed_matches_its_claims(kb: KnowledgeBase, semantic: Matcher, seed_key: str) -> None:
+    seed = Path(__file__).resolve().parents[3] / "shared" / "seeds" / kb.sources[seed_key].file
+    found = {c.claim_id for c in semantic.match(seed.read_text(encoding="utf-8")).claims}
+    assert {c.id for c in kb.claims_from(seed_key)} <= found
+
+
+def test_quality_on_the_held_out_split_stays_above_the_floors(kb: KnowledgeBase, semantic: Matcher) -> None:
+    test_split = [item for item in load_dev_set() if item.split == "test"]
+    calibration = load_calibration(DEFAULT_CALIBRATION_PATH)
+    lexical = evaluate_claims(Matcher(kb, threshold=calibration.threshold("lexical")), test_split)
+    semantic_report = evaluate_claims(semantic, test_split)
+    entities = evaluate_entities(Matcher(kb).entities, test_split)
+    print(
+        f"\ntest split: lexical F1 {lexical.scores.f1:.3f}, semantic F1 {semantic_report.scores.f1:.3f}, "
+        f"entity F1 {entities.f1:.3f}, stance accuracy {semantic_report.stance_accuracy:.3f}"
+    )
+    assert lexical.scores.f1 >= LEXICAL_F1_FLOOR
+    assert semantic_report.scores.f1 >= SEMANTIC_F1_FLOOR
+    assert semantic_report.scores.f1 > lexical.scores.f1 + 0.1
+    assert entities.f1 >= ENTITY_F1_FLOOR
+
+
+def test_the_dev_set_is_big_enough_and_consistent(kb: KnowledgeBase) -> None:
+    items = load_dev_set()
+    assert len(items) >= 300
+    claim_ids = {c.id for c in kb.claims}
+    entity_ids = {e.id for e in kb.entities}
+    for item in items:
+        assert set(item.claims) <= claim_ids
+        assert all(entity in entity_ids and text in item.text for entity, text in item.entities)
+    for split in ("dev", "test"):
+        covered = {c for item in items if item.split == split for c in item.claims}
+        assert covered == claim_ids, f"every claim has positives in the {split} split"
