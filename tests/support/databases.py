@@ -25,7 +25,10 @@ PG_ADMIN_DSN = os.environ.get("MEDIAMON_TEST_PG_DSN", "postgresql://postgres@127
 
 
 def _pg_database_url(worker: str) -> str:
-    name = f"mediamon_test_{worker}"
+    # One database per xdist worker *and* per run, so two test runs on one machine (a developer's
+    # and CI's) never drop each other's database.
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID", str(os.getpid()))[:8]
+    name = f"mediamon_test_{run}_{worker}"
     try:
         with psycopg.connect(PG_ADMIN_DSN, autocommit=True, connect_timeout=5) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -37,10 +40,13 @@ def _pg_database_url(worker: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def pg_url(worker_id: str) -> str:
+def pg_url(worker_id: str) -> Iterator[str]:
     url = _pg_database_url(worker_id)
     upgrade_database(url)
-    return url
+    yield url
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
