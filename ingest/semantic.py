@@ -132,9 +132,9 @@ class SemanticClaimMatcher:
         cache_dir: Path | None = None,
     ) -> None:
         self._lexical = LexicalClaimMatcher(kb.claims)
-        self._lexical_threshold = lexical_threshold
+        self.lexical_threshold = lexical_threshold
         self._encoder = encoder
-        self._blend = blend or Blend()
+        self.blend = blend or Blend()  # public: calibration replaces it
         texts = claim_texts(kb)
         # Each claim's wordings are consecutive rows; reduceat takes the max over each block.
         self._claim_column = {claim.id: column for column, claim in enumerate(kb.claims)}
@@ -150,11 +150,11 @@ class SemanticClaimMatcher:
         semantic stage did not find: in a long on-theme text the encoder sees only the
         ``max_sentences`` most promising sentences, the cheap lexical stage sees them all."""
         scored = (
-            (pair, round(self._blend.score(cosine, pair.entity_share, pair.term_share), 4))
+            (pair, round(self.blend.score(cosine, pair.entity_share, pair.term_share), 4))
             for pair, cosine in self.candidate_cosines(sentences, mentions)
         )
         found = {m.claim_id: m for m in best_per_claim(scored, sentences, threshold, self.method)}
-        for lexical in self._lexical.match(sentences, mentions, self._lexical_threshold):
+        for lexical in self._lexical.match(sentences, mentions, self.lexical_threshold):
             found.setdefault(lexical.claim_id, lexical)
         return sorted(found.values(), key=lambda m: -m.score)
 

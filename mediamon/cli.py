@@ -27,7 +27,7 @@ from ingest.outcomes import ArticleReport, PollReport, RunSummary
 from mediamon import export as exporting
 from mediamon.evaluation import DEFAULT_DEV_SET
 from mediamon.settings import Settings
-from mediamon.wiring import Store, build_matcher, open_store, pipeline
+from mediamon.wiring import Store, build_matcher, build_semantic, open_store, pipeline
 from schema import queries, store
 from schema.models import Feed
 
@@ -411,7 +411,6 @@ def evaluate(
 ) -> None:
     """Precision, recall and F1 of claim matching (lexical and semantic), stance accuracy,
     entity matching, and throughput, on the labelled dev set."""
-    from ingest.semantic import MiniLMEncoder, SemanticClaimMatcher
     from mediamon import evaluation
 
     settings = load_settings()
@@ -421,19 +420,13 @@ def evaluate(
     except (OSError, ValueError, KeyError) as exc:
         raise fail(f"cannot read the labelled set {data}: {exc}") from exc
     calibration = load_calibration(settings.calibration_path)
-    semantic = SemanticClaimMatcher(kb, MiniLMEncoder(threads=1), cache_dir=settings.cache_dir)
+    semantic = build_semantic(settings, kb, calibration)
     if calibrate:
         calibration = evaluation.calibrated(kb, semantic, items)
         save_calibration(calibration, settings.calibration_path)
         console.print(f"calibrated on the dev split, saved to {settings.calibration_path}: {calibration}")
+        semantic.blend, semantic.lexical_threshold = calibration.blend, calibration.threshold("lexical")
     chosen = items if split == "all" else [i for i in items if i.split == split]
-    semantic = SemanticClaimMatcher(
-        kb,
-        MiniLMEncoder(threads=1),
-        blend=calibration.blend,
-        lexical_threshold=calibration.threshold("lexical"),
-        cache_dir=settings.cache_dir,
-    )
     reports = [
         evaluation.evaluate_claims(Matcher(kb, threshold=calibration.threshold("lexical")), chosen),
         evaluation.evaluate_claims(

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import redis
 from redis.backoff import NoBackoff
@@ -17,7 +18,7 @@ from redis.retry import Retry
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from ingest.calibration import load_calibration
+from ingest.calibration import Calibration, load_calibration
 from ingest.http import Fetcher, FetchPolicy, HostGate
 from ingest.kb import KnowledgeBase, load_kb
 from ingest.match import Matcher
@@ -25,6 +26,9 @@ from ingest.pipeline import Pipeline, PipelineConfig
 from ingest.politeness import LocalHostGate, RedisHostGate
 from mediamon.settings import Settings
 from schema.db import make_engine, make_session_factory, upgrade_database
+
+if TYPE_CHECKING:
+    from ingest.semantic import SemanticClaimMatcher
 
 
 @dataclass
@@ -52,17 +56,22 @@ def build_matcher(settings: Settings, kb: KnowledgeBase | None = None) -> Matche
     if threshold is None:
         threshold = calibration.threshold(settings.claim_method)
     if settings.claim_method == "semantic":
-        from ingest.semantic import MiniLMEncoder, SemanticClaimMatcher
-
-        semantic = SemanticClaimMatcher(
-            kb,
-            MiniLMEncoder(threads=1),
-            blend=calibration.blend,
-            lexical_threshold=calibration.threshold("lexical"),
-            cache_dir=settings.cache_dir,
-        )
-        return Matcher(kb, semantic, threshold=threshold)
+        return Matcher(kb, build_semantic(settings, kb, calibration), threshold=threshold)
     return Matcher(kb, threshold=threshold)
+
+
+def build_semantic(settings: Settings, kb: KnowledgeBase, calibration: Calibration) -> SemanticClaimMatcher:
+    """The semantic claim matcher with the bundled model."""
+    # Imported here: it loads torch (seconds, hundreds of MiB), which lexical users never need.
+    from ingest.semantic import MiniLMEncoder, SemanticClaimMatcher
+
+    return SemanticClaimMatcher(
+        kb,
+        MiniLMEncoder(threads=1),
+        blend=calibration.blend,
+        lexical_threshold=calibration.threshold("lexical"),
+        cache_dir=settings.cache_dir,
+    )
 
 
 def pipeline_config(settings: Settings) -> PipelineConfig:

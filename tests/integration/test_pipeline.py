@@ -67,6 +67,15 @@ def add_feed(sessions: sessionmaker[Session], url: str) -> int:
         return session.scalars(select(Feed.id).where(Feed.url == url)).one()
 
 
+def accept(sessions: sessionmaker[Session], urls: list[str]) -> list[int]:
+    """Pending articles for ``urls``, as a feed poll would leave them; returns their ids."""
+    with sessions.begin() as session:
+        feed = Feed(url="http://127.0.0.1/feeds/none.rss")
+        session.add(feed)
+        session.flush()
+        return store.add_pending_articles(session, feed.id, [{"canonical_url": u, "url": u} for u in urls])
+
+
 def count(sessions: sessionmaker[Session], model: type) -> int:
     with sessions() as session:
         return session.scalar(select(func.count()).select_from(model)) or 0
@@ -291,12 +300,7 @@ def test_processing_an_article_twice_leaves_one_set_of_matches(sessions, kb, sit
     site.set_static("/news/seed-2021.html", seed_page(seed))
     pipeline = make_pipeline(sessions, kb)
     pipeline.sync_kb()
-    with sessions.begin() as session:
-        feed = Feed(url=site.url("/feeds/none.rss"))
-        session.add(feed)
-        session.flush()
-        url = site.url("/news/seed-2021.html")
-        (article_id,) = store.add_pending_articles(session, feed.id, [{"canonical_url": url, "url": url}])
+    (article_id,) = accept(sessions, [site.url("/news/seed-2021.html")])
 
     first = pipeline.process_article(article_id)
     again = pipeline.process_article(article_id)
@@ -313,15 +317,7 @@ def test_staged_processing_hands_the_page_over_through_the_database(sessions, kb
     site.set_static("/news/staged.html", seed_page(seed))
     pipeline = make_pipeline(sessions, kb)
     pipeline.sync_kb()
-    with sessions.begin() as session:
-        feed = Feed(url=site.url("/feeds/none.rss"))
-        session.add(feed)
-        session.flush()
-        rows = [
-            {"canonical_url": site.url(path), "url": site.url(path)}
-            for path in ("/news/staged.html", "/status/410")
-        ]
-        staged_id, gone_id = store.add_pending_articles(session, feed.id, rows)
+    staged_id, gone_id = accept(sessions, [site.url("/news/staged.html"), site.url("/status/410")])
 
     staged = pipeline.stage_article(staged_id)
     gone = pipeline.stage_article(gone_id)

@@ -12,30 +12,17 @@ from functools import cache
 from typing import Any
 
 from ingest.clean import CleanArticle, ExtractionFailed, clean_html
+from mediamon.evaluation import Scores as MatchScores
 from tests.support.corpus_site import PAGES_DIR, load_manifest
 
 
 @dataclass
-class Scores:
-    tp: int = 0  # must_include found
-    fn: int = 0  # must_include missing
-    fp: int = 0  # must_exclude found
-    tn: int = 0  # must_exclude absent
+class Scores(MatchScores):
+    """tp: must_include found, fn: missing; fp: must_exclude found, tn: absent."""
+
+    tn: int = 0
     failed: int = 0
     pages: int = 0
-
-    @property
-    def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
-
-    @property
-    def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
-
-    @property
-    def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
 
     @property
     def accuracy(self) -> float:
