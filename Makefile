@@ -37,6 +37,7 @@ test: lint typecheck migrations-check
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.pipeline
+	$(BIN)/python -m bench.matching
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -234,3 +234,17 @@ def test_match_jsonl_writes_one_result_per_line_with_stance(env, tmp_path):
     bad.write_text('{"text": "fine"}\n{"no_text": 1}\n')
     failed = mediamon(env, "match", "--jsonl", str(bad))
     assert failed.returncode == 2 and "bad.jsonl:2" in failed.stderr
+
+
+def test_status_shows_queues_feeds_and_articles(env):
+    env = {**env, "MEDIAMON_BROKER_URL": "redis://127.0.0.1:6379/9"}
+    assert mediamon(env, "feeds", "add", "https://a.example/rss", "https://b.example/rss").returncode == 0
+
+    result = mediamon(env, "status")
+
+    assert result.returncode == 0, result.stderr
+    for row in ("queue fetch", "queue extract", "feeds active", "feeds due", "feeds dead"):
+        assert row in result.stdout
+    assert "broker unreachable" not in result.stdout
+    unreachable = mediamon({**env, "MEDIAMON_BROKER_URL": "redis://127.0.0.1:1/0"}, "status")
+    assert unreachable.returncode == 0 and "broker unreachable" in unreachable.stdout
