@@ -302,9 +302,10 @@ class Matcher:
     ) -> None:
         self.kb = kb
         self.entities = EntityMatcher(kb)
-        self.claims: ClaimMatcher = claim_matcher or LexicalClaimMatcher(kb.claims)
+        lexical = LexicalClaimMatcher(kb.claims)
+        self.claims: ClaimMatcher = claim_matcher or lexical
         self.threshold = threshold
-        self._cues = LexicalClaimMatcher(kb.claims).cues  # the claim words stance looks for
+        self._cues = lexical.cues  # the claim words stance looks for
 
     def match(self, text: str) -> MatchResult:
         mentions = self.entities.find(text)
