@@ -21,15 +21,25 @@ class Calibration:
         return self.thresholds[method]
 
 
+class CalibrationError(Exception):
+    """The calibration file exists but cannot be read."""
+
+
 def load_calibration(path: Path) -> Calibration:
+    """The calibration at ``path``, or the defaults if there is none."""
     if not path.exists():
         return Calibration()
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return Calibration(
-        thresholds={str(k): float(v) for k, v in data["thresholds"].items()},
-        blend=Blend(**data.get("blend", {})),
-        measured=dict(data.get("measured", {})),
-    )
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Calibration(
+            thresholds={str(k): float(v) for k, v in data["thresholds"].items()},
+            blend=Blend(**data.get("blend", {})),
+            measured=dict(data.get("measured", {})),
+        )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise CalibrationError(
+            f"{path} is not a valid calibration file ({exc}); rebuild it with `mediamon eval --calibrate`"
+        ) from exc
 
 
 def save_calibration(calibration: Calibration, path: Path) -> None:

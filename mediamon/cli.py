@@ -19,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy import delete, select
 
-from ingest.calibration import load_calibration, save_calibration
+from ingest.calibration import CalibrationError, load_calibration, save_calibration
 from ingest.feeds import FeedListError, FeedSource, parse_opml, read_feed_list, to_opml
 from ingest.kb import KBError, KnowledgeBase, load_kb
 from ingest.match import Matcher
@@ -66,6 +66,13 @@ def load_knowledge_base(settings: Settings, path: Path | None = None) -> Knowled
     try:
         return load_kb(path or settings.kb_path)
     except KBError as exc:
+        raise fail(str(exc)) from exc
+
+
+def configured_matcher(settings: Settings, kb: KnowledgeBase) -> Matcher:
+    try:
+        return build_matcher(settings, kb)
+    except CalibrationError as exc:
         raise fail(str(exc)) from exc
 
 
@@ -209,7 +216,7 @@ def run(
             "with MEDIAMON_BROKER_URL set; use `mediamon run --once` for a single pass"
         )
     settings = load_settings()
-    matcher = build_matcher(settings, load_knowledge_base(settings))
+    matcher = configured_matcher(settings, load_knowledge_base(settings))
     try:
         sources = read_feed_list(feeds) if feeds else None
     except FeedListError as exc:
@@ -368,7 +375,7 @@ def match(
     With --jsonl, one result per input line (the model is loaded once)."""
     settings = load_settings()
     kb = load_knowledge_base(settings)
-    matcher = build_matcher(settings, kb)
+    matcher = configured_matcher(settings, kb)
     if jsonl is not None:
         _match_jsonl(matcher, jsonl)
         return

@@ -248,3 +248,11 @@ def test_status_shows_queues_feeds_and_articles(env):
     assert "broker unreachable" not in result.stdout
     unreachable = mediamon({**env, "MEDIAMON_BROKER_URL": "redis://127.0.0.1:1/0"}, "status")
     assert unreachable.returncode == 0 and "broker unreachable" in unreachable.stdout
+
+
+def test_a_broken_calibration_file_is_a_clear_error(env, tmp_path):
+    broken = tmp_path / "calibration.json"
+    broken.write_text('{"thresholds": ')
+    result = mediamon({**env, "MEDIAMON_CALIBRATION_PATH": str(broken)}, "match", "-", stdin="ISI")
+    assert result.returncode == 2
+    assert "not a valid calibration file" in result.stderr and "Traceback" not in result.stderr
