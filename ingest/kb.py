@@ -31,13 +31,16 @@ class Entity(BaseModel):
     name: str = Field(min_length=1)
     type: EntityType
     aliases: tuple[str, ...] = ()
+    # Aliases that are ordinary words or other things too ("Washington" the state, "Khan",
+    # "TTP" the blood disorder): they count only near another, unambiguous theme mention.
+    context_aliases: tuple[str, ...] = ()
     weight: float = Field(default=1.0, ge=0, le=1, description="how strongly a mention signals the theme")
     description: str | None = None
 
     @property
     def surface_forms(self) -> tuple[str, ...]:
         """The name and every alias, without repeats."""
-        return tuple(dict.fromkeys((self.name, *self.aliases)))
+        return tuple(dict.fromkeys((self.name, *self.aliases, *self.context_aliases)))
 
 
 class Claim(BaseModel):

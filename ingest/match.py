@@ -76,9 +76,14 @@ def _is_acronym(alias: str) -> bool:
 
 
 class EntityMatcher:
+    #: An ambiguous alias counts only if an unambiguous mention of another entity lies this
+    #: close (characters, either side): about the sentence and its neighbours.
+    context_window = 250
+
     def __init__(self, kb: KnowledgeBase) -> None:
         self._automaton = ahocorasick.Automaton()
         patterns: dict[str, list[tuple[str, str | None]]] = {}
+        self._needs_context: set[tuple[str, str]] = set()
         for entity in kb.entities:
             for form in entity.surface_forms:
                 key, _ = normalise(form)
@@ -87,6 +92,8 @@ class EntityMatcher:
                     continue
                 exact = normalise(form, fold_case=False)[0].strip() if _is_acronym(form) else None
                 patterns.setdefault(key, []).append((entity.id, exact))
+            for form in entity.context_aliases:
+                self._needs_context.add((entity.id, normalise(form)[0].strip()))
         for key, owners in patterns.items():
             self._automaton.add_word(key, (len(key), owners))
         self._empty = not patterns
@@ -98,6 +105,7 @@ class EntityMatcher:
             return []
         folded, index = normalise(text)
         hits: list[tuple[int, int, str]] = []
+        ambiguous: set[int] = set()  # start positions of hits on a context alias
         for end_pos, (length, owners) in self._automaton.iter(folded):
             start_pos = end_pos - length + 1
             if not _at_word_boundary(folded, start_pos, end_pos + 1):
@@ -107,16 +115,32 @@ class EntityMatcher:
                 if exact is not None and normalise(original, fold_case=False)[0] != exact:
                     continue  # an acronym alias must match its case exactly
                 hits.append((start_pos, end_pos + 1, entity_id))
+                if (entity_id, folded[start_pos : end_pos + 1]) in self._needs_context:
+                    ambiguous.add(start_pos)
                 break
         mentions: list[Mention] = []
+        needing_context: list[Mention] = []
         taken_until = -1
         for start_pos, end_pos, entity_id in sorted(hits, key=lambda h: (h[0], -(h[1] - h[0]))):
             if start_pos < taken_until:
                 continue  # inside a longer mention already taken
             taken_until = end_pos
             start, end = index[start_pos], index[end_pos - 1] + 1
-            mentions.append(Mention(entity_id, start, end, text[start:end]))
-        return mentions
+            mention = Mention(entity_id, start, end, text[start:end])
+            mentions.append(mention)
+            if start_pos in ambiguous:
+                needing_context.append(mention)
+        if not needing_context:
+            return mentions
+        anchors = [m for m in mentions if m not in needing_context]
+        return [
+            m
+            for m in mentions
+            if m not in needing_context
+            or any(
+                a.entity_id != m.entity_id and abs(a.start - m.start) <= self.context_window for a in anchors
+            )
+        ]
 
 
 def _at_word_boundary(text: str, start: int, end: int) -> bool:

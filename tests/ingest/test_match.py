@@ -385,3 +385,20 @@ def test_off_theme_corpus_page_is_irrelevant(matcher: Matcher) -> None:
 
 def test_single_country_mention_is_weak(matcher: Matcher) -> None:
     assert matcher.match("Pakistan won the cricket match.").relevance < 0.15
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Washington State legislators approved a new transit budget.", []),
+        ("Washington pressed Pakistan to act against the Taliban.", ["united-states", "pakistan", "taliban"]),
+        ("Khan told reporters he would run again.", []),
+        ("Khan said Pakistan's influence over the Taliban had waned.", ["imran-khan", "pakistan", "taliban"]),
+        ("The guesthouse quoted a price of 15,000 ISK per night.", []),
+        ("Apple growers in Pulwama district fear a late frost.", []),
+    ],
+)
+def test_ambiguous_aliases_count_only_near_another_theme_entity(
+    matcher: Matcher, text: str, expected: list[str]
+) -> None:
+    assert [m.entity_id for m in matcher.entities.find(text)] == expected
