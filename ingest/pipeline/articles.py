@@ -20,9 +20,9 @@ from ingest.outcomes import ArticleReport
 from ingest.pipeline.base import (
     MAX_ARTICLE_ATTEMPTS,
     PAGE_ACCEPT,
-    SOFT_HTTP_STATUSES,
     PipelineParts,
     elapsed_ms,
+    is_soft_failure,
 )
 from schema import queries, store
 from schema.models import Article, ArticleState, Page
@@ -162,7 +162,7 @@ class ArticleProcessing(PipelineParts):
     def _fetch_failed(
         self, article: Article, fetched: FetchResult, timings: dict[str, float]
     ) -> ArticleReport:
-        soft = fetched.error_kind == "network" or fetched.status in SOFT_HTTP_STATUSES
+        soft = is_soft_failure(fetched)
         reason = fetched.error or f"HTTP {fetched.status}"
         if soft and article.attempts < MAX_ARTICLE_ATTEMPTS:
             article.state = ArticleState.PENDING
@@ -176,7 +176,8 @@ class ArticleProcessing(PipelineParts):
         return ArticleReport(article.id, "failed", error=reason, timings_ms=timings)
 
     def process_article(self, article_id: int) -> ArticleReport:
-        """Fetch and complete one article (what a Celery task calls). Safe to run twice."""
+        """Fetch and complete one article in one go (the service splits this into stage and extract).
+        Safe to run twice."""
         return self.complete_article(article_id, self.fetch_article(article_id))
 
     def stale_articles(self, state: ArticleState, older_than_s: int, limit: int) -> list[int]:

@@ -9,13 +9,20 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from ingest.http import Fetcher
+from ingest.http import Fetcher, FetchResult
 from ingest.match import Matcher
 
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 #: Live feeds and sites do return these and come back: a soft failure, retried later.
 SOFT_HTTP_STATUSES = frozenset({404, 408, 425, 429, 500, 502, 503, 504})
+
+
+def is_soft_failure(fetched: FetchResult) -> bool:
+    """A failed download worth trying again later (network trouble or a soft status)."""
+    return fetched.error_kind == "network" or fetched.status in SOFT_HTTP_STATUSES
+
+
 MAX_ARTICLE_ATTEMPTS = 3
 
 

@@ -16,7 +16,7 @@ from ingest.feeds import Schedule, after_failure, after_success
 from ingest.http import FetchResult
 from ingest.outcomes import PollReport
 from ingest.parse import parse_feed
-from ingest.pipeline.base import FEED_ACCEPT, SOFT_HTTP_STATUSES, PipelineParts, elapsed_ms
+from ingest.pipeline.base import FEED_ACCEPT, PipelineParts, elapsed_ms, is_soft_failure
 from schema import queries, store
 from schema.models import ArticleState, Feed, FeedState, FetchLog, PollOutcome
 
@@ -68,7 +68,7 @@ class FeedPolling(PipelineParts):
                 feed, schedule, now, PollOutcome.NOT_MODIFIED, seen_share=1.0, advertised=fresh_minutes
             )
         if not fetched.ok:
-            soft = fetched.error_kind == "network" or fetched.status in SOFT_HTTP_STATUSES
+            soft = is_soft_failure(fetched)
             reason = fetched.error or f"HTTP {fetched.status}"
             return self._failed(feed, schedule, now, reason, soft=soft, retry_after=fetched.retry_after)
 
@@ -178,5 +178,5 @@ class FeedPolling(PipelineParts):
             return [feed.id for feed in feeds]
 
     def poll_feed(self, feed_id: int) -> PollReport:
-        """Fetch and record one feed (what a Celery task calls)."""
+        """Fetch and record one feed (what the poll_feed task calls)."""
         return self.record_poll(feed_id, self.fetch_feed(feed_id))
