@@ -107,10 +107,11 @@ def sweep_stale_articles(older_than_s: int = 900, limit: int = 5000) -> int:
     behind a long backlog is waiting its turn, not lost, and must not be queued twice.
     """
     pipeline = _pipeline()
-    pending = fetched = []
-    if _queue_is_empty("fetch"):
+    pending: list[int] = []
+    fetched: list[int] = []
+    if _queue_is_empty(fetch_article.name):
         pending = pipeline.stale_articles(ArticleState.PENDING, older_than_s, limit)
-    if _queue_is_empty("extract"):
+    if _queue_is_empty(extract_article.name):
         fetched = pipeline.stale_articles(ArticleState.FETCHED, older_than_s, limit)
     _enqueue(fetch_article, pending)
     _enqueue(extract_article, fetched)
@@ -119,7 +120,9 @@ def sweep_stale_articles(older_than_s: int = 900, limit: int = 5000) -> int:
     return len(pending) + len(fetched)
 
 
-def _queue_is_empty(queue: str) -> bool:
+def _queue_is_empty(task_name: str) -> bool:
+    """Whether the queue that task's messages are routed to holds none (routing: workers/app.py)."""
+    queue = current_app.conf.task_routes[task_name]["queue"]
     with current_app.connection_for_read() as connection:
         try:
             declared = connection.default_channel.queue_declare(queue=queue, passive=True)
