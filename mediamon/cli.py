@@ -315,14 +315,15 @@ def status() -> None:
     import redis
 
     from workers.app import DEFAULT_BROKER_URL, QUEUES
+    from workers.metrics import queue_depths
 
     settings = load_settings()
     table = Table("what", "count", title="mediamon status")
     broker = settings.broker_url or DEFAULT_BROKER_URL
     try:
         client = redis.Redis.from_url(broker, socket_connect_timeout=3)
-        for queue in QUEUES:
-            table.add_row(f"queue {queue}", str(client.llen(queue)))
+        for queue, depth in queue_depths(client, QUEUES).items():
+            table.add_row(f"queue {queue}", str(depth))
         client.close()
     except redis.RedisError as exc:
         table.add_row("queues", f"broker unreachable: {exc}")

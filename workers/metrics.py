@@ -81,11 +81,16 @@ class ServiceCollector(Collector):
         if self._broker is None:
             return gauge
         try:
-            for queue in self._queues:
-                gauge.add_metric([queue], int(self._broker.llen(queue)))
+            for queue, depth in queue_depths(self._broker, self._queues).items():
+                gauge.add_metric([queue], depth)
         except redis.RedisError:
             pass  # an unreachable broker shows as missing series, not as a failed scrape
         return gauge
+
+
+def queue_depths(broker: redis.Redis, queues: Sequence[str]) -> dict[str, int]:
+    """Messages waiting in each Celery queue (the Redis transport keeps a queue as a list)."""
+    return {queue: int(broker.llen(queue)) for queue in queues}
 
 
 def _quantiles(name: str, documentation: str, values: list[float]) -> Metric:
