@@ -204,6 +204,11 @@ class PairFeatures:
     entity_share: float  # share of the claim's entities named in the sentence or the one before
     term_share: float  # share of the claim's cue-term groups found in the sentence
 
+    @property
+    def lexical_score(self) -> float:
+        """The lexical method's score; the semantic method ranks its candidates by it too."""
+        return 0.4 * self.entity_share + 0.6 * self.term_share
+
 
 class LexicalClaimMatcher:
     """v1: entity coverage plus cue-term coverage, per sentence (with the previous one as context).
@@ -267,7 +272,7 @@ class LexicalClaimMatcher:
         self, sentences: Sequence[Sentence], mentions: Sequence[Mention], threshold: float
     ) -> list[ClaimMatch]:
         scored = (
-            (pair, round(0.4 * pair.entity_share + 0.6 * pair.term_share, 4))
+            (pair, round(pair.lexical_score, 4))
             for pair in self.pair_features(sentences, mentions)
             if pair.term_share >= self.min_term_share
         )

@@ -173,8 +173,7 @@ class SemanticClaimMatcher:
             return []
         evidence: dict[int, float] = {}
         for pair in pairs:
-            lexical = 0.4 * pair.entity_share + 0.6 * pair.term_share
-            evidence[pair.index] = max(lexical, evidence.get(pair.index, 0.0))
+            evidence[pair.index] = max(pair.lexical_score, evidence.get(pair.index, 0.0))
         indices = sorted(sorted(evidence, key=lambda i: (-evidence[i], i))[: self.max_sentences])
         chosen = set(indices)
         pairs = [pair for pair in pairs if pair.index in chosen]

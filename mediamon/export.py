@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from ingest.kb import KnowledgeBase
 from ingest.match import MatchResult
+from ingest.text import normalised_key
 from schema import queries
 
 CSV_FIELDS = [
@@ -110,9 +111,9 @@ def flatten(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def resolve_entity(kb: KnowledgeBase, name: str) -> str | None:
-    """An entity id from its id, name or any alias (case-insensitive)."""
-    wanted = name.casefold()
+    """An entity id from its id, name or any alias, compared as the matcher compares spellings."""
+    wanted = normalised_key(name)
     for entity in kb.entities:
-        if wanted == entity.id or wanted in (f.casefold() for f in entity.surface_forms):
+        if name == entity.id or wanted in (normalised_key(f) for f in entity.surface_forms):
             return entity.id
     return None
