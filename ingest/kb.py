@@ -35,6 +35,10 @@ class Entity(BaseModel):
     # "TTP" the blood disorder): they count only near another, unambiguous theme mention.
     context_aliases: tuple[str, ...] = ()
     weight: float = Field(default=1.0, ge=0, le=1, description="how strongly a mention signals the theme")
+    # The larger entity this one acts for: a capital, an army or a spy agency for its state
+    # ("Islamabad armed the insurgents" is a claim about Pakistan). In claim matching a mention
+    # counts for the larger entity too; entity mentions themselves are not rewritten.
+    part_of: str | None = None
     description: str | None = None
 
     @property
@@ -92,6 +96,11 @@ class KnowledgeBase(BaseModel):
                 raise ValueError(f"claim {claim.id} names unknown entities: {', '.join(unknown)}")
             if self.sources and claim.source not in self.sources:
                 raise ValueError(f"claim {claim.id} names unknown source {claim.source!r}")
+        for entity in self.entities:
+            if entity.part_of is not None and entity.part_of not in known:
+                raise ValueError(f"entity {entity.id} is part_of unknown entity {entity.part_of}")
+        for entity_id in entity_ids:
+            self.broader(entity_id)  # raises on a part_of cycle
         owner: dict[str, str] = {}
         for entity in self.entities:
             for form in entity.surface_forms:
@@ -107,6 +116,16 @@ class KnowledgeBase(BaseModel):
 
     def entity(self, entity_id: str) -> Entity:
         return next(e for e in self.entities if e.id == entity_id)
+
+    def broader(self, entity_id: str) -> tuple[str, ...]:
+        """``entity_id`` and every entity it is (transitively) ``part_of``, nearest first."""
+        parents = {e.id: e.part_of for e in self.entities}
+        chain = [entity_id]
+        while (parent := parents.get(chain[-1])) is not None:
+            if parent in chain:
+                raise ValueError(f"part_of cycle: {' -> '.join([*chain, parent])}")
+            chain.append(parent)
+        return tuple(chain)
 
     def claims_from(self, source: str) -> list[Claim]:
         return [c for c in self.claims if c.source == source]

@@ -201,7 +201,7 @@ class PairFeatures:
 
     index: int
     claim: Claim
-    entity_share: float  # share of the claim's entities named in the sentence or the one before
+    entity_share: float  # share of the claim's entities named (or acted for) in this or the previous sentence
     term_share: float  # share of the claim's cue-term groups found in the sentence
 
     @property
@@ -222,8 +222,10 @@ class LexicalClaimMatcher:
     method = "lexical"
     min_term_share = 0.5
 
-    def __init__(self, claims: Iterable[Claim]) -> None:
-        self._claims = list(claims)
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self._claims = list(kb.claims)
+        # A mention counts for every entity it is part of (the ISI speaks for Pakistan).
+        self._counts_for = {e.id: frozenset(kb.broader(e.id)) for e in kb.entities}
         self.cues = {claim.id: [_compile_group(group) for group in claim.terms] for claim in self._claims}
         # Every cue alternative of every claim in one automaton: one pass per sentence finds
         # which (claim, group) cues it holds, instead of a regex search per group.
@@ -256,9 +258,10 @@ class LexicalClaimMatcher:
         per_sentence = _entities_per_sentence(sentences, mentions)
         pairs: list[PairFeatures] = []
         for i, sentence in enumerate(sentences):
-            context = per_sentence[i] | (per_sentence[i - 1] if i > 0 else set())
-            if not context:
+            named = per_sentence[i] | (per_sentence[i - 1] if i > 0 else set())
+            if not named:
                 continue
+            context = set().union(*(self._counts_for.get(e, {e}) for e in named))
             found = self._groups_found(normalise(sentence.text)[0])
             for claim in self._claims:
                 entity_share = sum(e in context for e in claim.entities) / len(claim.entities)
@@ -331,7 +334,7 @@ class Matcher:
     ) -> None:
         self.kb = kb
         self.entities = EntityMatcher(kb)
-        lexical = LexicalClaimMatcher(kb.claims)
+        lexical = LexicalClaimMatcher(kb)
         self.claims: ClaimMatcher = claim_matcher or lexical
         self.threshold = threshold
         self._cues = lexical.cues  # the claim words stance looks for

@@ -136,7 +136,7 @@ class SemanticClaimMatcher:
         lexical_threshold: float = 0.57,
         cache_dir: Path | None = None,
     ) -> None:
-        self._lexical = LexicalClaimMatcher(kb.claims)
+        self._lexical = LexicalClaimMatcher(kb)
         self.lexical_threshold = lexical_threshold
         self._encoder = encoder
         self.blend = blend or Blend()  # public: calibration replaces it

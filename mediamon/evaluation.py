@@ -149,7 +149,7 @@ def calibrate_semantic(
     from sklearn.linear_model import LogisticRegression
 
     entities = EntityMatcher(kb)
-    lexical = LexicalClaimMatcher(kb.claims)
+    lexical = LexicalClaimMatcher(kb)
     cached: list[tuple[Item, list[tuple[PairFeatures, float]], set[str]]] = []
     features: list[list[float]] = []
     labels: list[bool] = []

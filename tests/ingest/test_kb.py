@@ -260,3 +260,26 @@ def test_changed_content_changes_version(tmp_path: Path) -> None:
     second = load_kb(_write(tmp_path, data))
     assert first.version == second.version == "1"
     assert first.full_version != second.full_version
+
+
+def test_part_of_names_a_known_entity(tmp_path: Path) -> None:
+    data = _minimal()
+    data["entities"][0]["part_of"] = "pakistan"
+    with pytest.raises(KBError, match=r"entity isi is part_of unknown entity pakistan"):
+        load_kb(_write(tmp_path, data))
+
+
+def test_part_of_cycle_is_refused(tmp_path: Path) -> None:
+    data = _minimal()
+    data["entities"][0]["part_of"] = "taliban"
+    data["entities"][1]["part_of"] = "isi"
+    with pytest.raises(KBError, match=r"part_of cycle: "):
+        load_kb(_write(tmp_path, data))
+
+
+def test_organs_of_a_state_count_for_it(kb: KnowledgeBase) -> None:
+    assert kb.broader("isi") == ("isi", "pakistan")
+    assert kb.broader("islamabad") == ("islamabad", "pakistan")
+    assert kb.broader("pakistan-army") == ("pakistan-army", "pakistan")
+    assert kb.broader("pakistan") == ("pakistan",)
+    assert kb.broader("ttp") == ("ttp",), "an insurgency fighting the state is not part of it"

@@ -10,7 +10,7 @@ import pytest
 
 import mediamon
 from ingest.kb import KnowledgeBase, load_kb
-from ingest.match import Matcher, MatchResult, split_sentences
+from ingest.match import EntityMatcher, LexicalClaimMatcher, Matcher, MatchResult, split_sentences
 
 KB_PATH = Path(mediamon.__file__).resolve().parent / "data" / "kb.yaml"
 SHARED = Path(__file__).resolve().parents[3] / "shared"
@@ -402,3 +402,15 @@ def test_ambiguous_aliases_count_only_near_another_theme_entity(
     matcher: Matcher, text: str, expected: list[str]
 ) -> None:
     assert [m.entity_id for m in matcher.entities.find(text)] == expected
+
+
+def test_a_metonym_counts_for_its_state_in_claim_candidates(kb: KnowledgeBase) -> None:
+    """The name "Islamabad" stands for Pakistan's government: a claim about Pakistan gets full entity share,
+    while the mention itself stays Islamabad."""
+    lexical = LexicalClaimMatcher(kb)
+    text = "Islamabad keeps shielding Masood Azhar from prosecution."
+    mentions = EntityMatcher(kb).find(text)
+    assert {m.entity_id for m in mentions} == {"islamabad", "masood-azhar"}
+    pairs = {p.claim.id: p for p in lexical.pair_features(split_sentences(text), mentions)}
+    assert pairs["pakistan-shelters-azhar-no-prosecution"].entity_share == 1.0
+    assert "us-war-cost-800bn" not in pairs, "a claim naming none of these entities is no candidate"

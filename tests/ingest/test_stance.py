@@ -5,7 +5,7 @@ from ingest.match import LexicalClaimMatcher
 from ingest.stance import detect_stance
 from mediamon.settings import DEFAULT_KB_PATH
 
-CUES = LexicalClaimMatcher(load_kb(DEFAULT_KB_PATH).claims).cues["isi-arms-militant-proxies"]
+CUES = LexicalClaimMatcher(load_kb(DEFAULT_KB_PATH)).cues["isi-arms-militant-proxies"]
 
 
 @pytest.mark.parametrize(
