@@ -25,7 +25,7 @@ from ingest.kb import KBError, KnowledgeBase, load_kb
 from ingest.match import Matcher
 from ingest.outcomes import ArticleReport, PollReport, RunSummary
 from mediamon import export as exporting
-from mediamon.evaluation import DEFAULT_DEV_SET
+from mediamon.evaluation import DEFAULT_DEV_SET, CrossValidation
 from mediamon.settings import Settings
 from mediamon.wiring import Store, build_matcher, build_semantic, open_store, pipeline
 from schema import queries, store
@@ -416,9 +416,13 @@ def evaluate(
     calibrate: Annotated[
         bool, typer.Option("--calibrate", help="fit thresholds on the dev split and save them")
     ] = False,
+    folds: Annotated[
+        int, typer.Option(min=0, help="also cross-validate over all sentences with this many folds (0: no)")
+    ] = 0,
 ) -> None:
     """Precision, recall and F1 of claim matching (lexical and semantic), stance accuracy,
-    entity matching, and throughput, on the labelled dev set."""
+    entity matching, and throughput, on the labelled dev set. With --folds, also k-fold
+    cross-validation: every sentence scored by parameters fitted without it."""
     from mediamon import evaluation
 
     settings = load_settings()
@@ -481,6 +485,28 @@ def evaluate(
         f"entity mentions: precision {entity_scores.precision:.3f} recall {entity_scores.recall:.3f} "
         f"F1 {entity_scores.f1:.3f} (tp {entity_scores.tp}, fp {entity_scores.fp}, fn {entity_scores.fn})"
     )
+    if folds:
+        _print_cross_validation(evaluation.cross_validate(kb, semantic, items, folds))
+
+
+def _print_cross_validation(result: CrossValidation) -> None:
+    table = Table(
+        "method",
+        "precision",
+        "recall",
+        "F1",
+        "F1 per fold",
+        title=f"{result.folds}-fold cross-validation over all {result.sentences} sentences",
+    )
+    for column, (name, scores) in enumerate((("lexical", result.lexical), ("semantic", result.semantic))):
+        table.add_row(
+            name,
+            f"{scores.precision:.3f}",
+            f"{scores.recall:.3f}",
+            f"{scores.f1:.3f}",
+            " ".join(f"{fold[column]:.2f}" for fold in result.per_fold),
+        )
+    console.print(table)
 
 
 @app.command("export")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,6 +72,10 @@ class Scores:
         p, r = self.precision, self.recall
         return 2 * p * r / (p + r) if p + r else 0.0
 
+    def __iadd__(self, other: Scores) -> Scores:
+        self.tp, self.fp, self.fn = self.tp + other.tp, self.fp + other.fp, self.fn + other.fn
+        return self
+
     def add(self, expected: Iterable[Any], found: Iterable[Any]) -> None:
         want, got = Counter(list(expected)), Counter(list(found))  # a dict counts by its keys
         overlap = sum((want & got).values())
@@ -128,73 +132,146 @@ def evaluate_entities(entities: EntityMatcher, items: Sequence[Item]) -> Scores:
 
 # --- calibration ---------------------------------------------------------------------------
 
-_THRESHOLDS = [round(0.30 + 0.01 * i, 2) for i in range(61)]
+_LEXICAL_THRESHOLDS = [round(0.30 + 0.01 * i, 2) for i in range(61)]
+_SEMANTIC_THRESHOLDS = [round(0.05 + 0.01 * i, 2) for i in range(91)]
 
 
-def calibrate_lexical(kb: KnowledgeBase, items: Sequence[Item]) -> tuple[float, float]:
-    """The threshold with the best F1 on ``items``; returns (threshold, F1)."""
-    best = (0.55, -1.0)
-    for threshold in _THRESHOLDS:
-        f1 = evaluate_claims(Matcher(kb, threshold=threshold), items).scores.f1
-        if f1 > best[1]:
-            best = (threshold, f1)
-    return best
+@dataclass(frozen=True)
+class Features:
+    """What calibration needs of one labelled item, computed once: the semantic candidates with
+    their cosines, and the lexical score of every claim the lexical method could report."""
+
+    item: Item
+    pairs: list[tuple[PairFeatures, float]]
+    lexical: dict[str, float]  # claim id → the lexical method's best score for it
 
 
-def calibrate_semantic(
-    kb: KnowledgeBase, semantic: SemanticClaimMatcher, items: Sequence[Item], lexical_threshold: float
-) -> tuple[Blend, float, float]:
-    """Fit the blend (a logistic regression over the pair features) and the threshold on
-    ``items``, encoding each item once; returns (blend, threshold, F1)."""
-    from sklearn.linear_model import LogisticRegression
-
+def features(kb: KnowledgeBase, semantic: SemanticClaimMatcher, items: Sequence[Item]) -> list[Features]:
     entities = EntityMatcher(kb)
     lexical = LexicalClaimMatcher(kb)
-    cached: list[tuple[Item, list[tuple[PairFeatures, float]], set[str]]] = []
-    features: list[list[float]] = []
-    labels: list[bool] = []
+    prepared = []
     for item in items:
         mentions = entities.find(item.text)
         sentences = split_sentences(item.text)
         pairs = semantic.candidate_cosines(sentences, mentions) if mentions else []
-        by_lexicon = {m.claim_id for m in lexical.match(sentences, mentions, lexical_threshold)}
-        cached.append((item, pairs, by_lexicon))
-        for pair, cosine in pairs:
-            features.append(Blend.features(cosine, pair.entity_share, pair.term_share))
-            labels.append(pair.claim.id in item.claims)
-    model = LogisticRegression(C=3.0, max_iter=2000).fit(features, labels)
-    cosine, entity, term, cosine_entity, cosine_term = (round(float(w), 4) for w in model.coef_[0])
-    blend = Blend(cosine, entity, term, cosine_entity, cosine_term, bias=round(float(model.intercept_[0]), 4))
-    per_item = [(item, _best_scores(blend, pairs), by_lexicon) for item, pairs, by_lexicon in cached]
-    best: tuple[float, float] = (0.5, -1.0)
-    for threshold in [round(0.05 + 0.01 * i, 2) for i in range(91)]:
-        scores = Scores()
-        for item, best_scores, by_lexicon in per_item:
-            scores.add(item.claims, {c for c, s in best_scores.items() if s >= threshold} | by_lexicon)
-        if scores.f1 > best[1]:
-            best = (threshold, scores.f1)
-    return blend, best[0], best[1]
+        scores = {m.claim_id: m.score for m in lexical.match(sentences, mentions, 0.0)}
+        prepared.append(Features(item, pairs, scores))
+    return prepared
 
 
-def _best_scores(blend: Blend, pairs: Sequence[tuple[PairFeatures, float]]) -> dict[str, float]:
+def lexical_found(row: Features, threshold: float) -> set[str]:
+    return {claim_id for claim_id, score in row.lexical.items() if score >= threshold}
+
+
+def semantic_found(row: Features, blend: Blend, threshold: float, lexical_threshold: float) -> set[str]:
+    """The claims :meth:`SemanticClaimMatcher.match` reports for the item: blended candidates
+    at or above ``threshold``, plus the lexical matches."""
     best: dict[str, float] = {}
-    for pair, cosine in pairs:
+    for pair, cosine in row.pairs:
         score = round(blend.score(cosine, pair.entity_share, pair.term_share), 4)
         best[pair.claim.id] = max(score, best.get(pair.claim.id, -1.0))
+    return {c for c, s in best.items() if s >= threshold} | lexical_found(row, lexical_threshold)
+
+
+def _best_threshold(
+    rows: Sequence[Features], found: Callable[[Features, float], set[str]], thresholds: Sequence[float]
+) -> tuple[float, float]:
+    """The threshold whose claims (``found(row, threshold)``) give the best F1; (threshold, F1)."""
+    best = (thresholds[0], -1.0)
+    for threshold in thresholds:
+        scores = Scores()
+        for row in rows:
+            scores.add(row.item.claims, found(row, threshold))
+        if scores.f1 > best[1]:
+            best = (threshold, scores.f1)
     return best
 
 
+def fit_blend(rows: Sequence[Features]) -> Blend:
+    """A logistic regression over the candidates' features: does the sentence make the claim?"""
+    from sklearn.linear_model import LogisticRegression
+
+    x = [Blend.features(cos, pair.entity_share, pair.term_share) for row in rows for pair, cos in row.pairs]
+    y = [pair.claim.id in row.item.claims for row in rows for pair, _ in row.pairs]
+    model = LogisticRegression(C=3.0, max_iter=2000).fit(x, y)
+    cosine, entity, term, cosine_entity, cosine_term = (round(float(w), 4) for w in model.coef_[0])
+    return Blend(cosine, entity, term, cosine_entity, cosine_term, bias=round(float(model.intercept_[0]), 4))
+
+
+@dataclass(frozen=True)
+class Fitted:
+    lexical_threshold: float
+    lexical_f1: float
+    blend: Blend
+    semantic_threshold: float
+    semantic_f1: float
+
+
+def fit(rows: Sequence[Features]) -> Fitted:
+    """Both methods' parameters, chosen for the best F1 on ``rows``."""
+    lexical_threshold, lexical_f1 = _best_threshold(rows, lexical_found, _LEXICAL_THRESHOLDS)
+    blend = fit_blend(rows)
+    semantic_threshold, semantic_f1 = _best_threshold(
+        rows, lambda row, t: semantic_found(row, blend, t, lexical_threshold), _SEMANTIC_THRESHOLDS
+    )
+    return Fitted(lexical_threshold, lexical_f1, blend, semantic_threshold, semantic_f1)
+
+
 def calibrated(kb: KnowledgeBase, semantic: SemanticClaimMatcher, items: Sequence[Item]) -> Calibration:
+    """Thresholds and blend fitted on the ``dev`` split, leaving ``test`` unseen."""
     dev = [item for item in items if item.split == "dev"]
-    lexical_threshold, lexical_f1 = calibrate_lexical(kb, dev)
-    blend, semantic_threshold, semantic_f1 = calibrate_semantic(kb, semantic, dev, lexical_threshold)
+    fitted = fit(features(kb, semantic, dev))
     return Calibration(
-        thresholds={"lexical": lexical_threshold, "semantic": semantic_threshold},
-        blend=blend,
+        thresholds={"lexical": fitted.lexical_threshold, "semantic": fitted.semantic_threshold},
+        blend=fitted.blend,
         measured={
             "on": "dev split of tests/data/matching_dev.jsonl",
             "sentences": len(dev),
             "kb_version": kb.full_version,
-            "dev_f1": {"lexical": round(lexical_f1, 4), "semantic": round(semantic_f1, 4)},
+            "dev_f1": {"lexical": round(fitted.lexical_f1, 4), "semantic": round(fitted.semantic_f1, 4)},
         },
     )
+
+
+# --- cross-validation ----------------------------------------------------------------------
+
+
+@dataclass
+class CrossValidation:
+    folds: int
+    sentences: int
+    lexical: Scores = field(default_factory=Scores)
+    semantic: Scores = field(default_factory=Scores)
+    per_fold: list[tuple[float, float]] = field(default_factory=list)  # (lexical F1, semantic F1)
+
+
+def cross_validate(
+    kb: KnowledgeBase, semantic: SemanticClaimMatcher, items: Sequence[Item], folds: int = 5
+) -> CrossValidation:
+    """k-fold cross-validation over every labelled item, whatever its split: each fold is
+    scored with thresholds and blend fitted on the other folds only. Folds are stratified by
+    kind of sentence (round-robin in id order), so each holds its share of negations and hard
+    negatives. A steadier figure than one fixed split, and no split to choose."""
+    if folds < 2:
+        raise ValueError("cross-validation needs at least 2 folds")
+    rows = features(kb, semantic, items)
+    fold_of: dict[str, int] = {}
+    for kind in sorted({item.kind for item in items}):
+        same_kind = sorted(item.id for item in items if item.kind == kind)
+        fold_of.update({item_id: n % folds for n, item_id in enumerate(same_kind)})
+    result = CrossValidation(folds=folds, sentences=len(items))
+    for fold in range(folds):
+        train = [row for row in rows if fold_of[row.item.id] != fold]
+        held_out = [row for row in rows if fold_of[row.item.id] == fold]
+        fitted = fit(train)
+        lexical, blended = Scores(), Scores()
+        for row in held_out:
+            lexical.add(row.item.claims, lexical_found(row, fitted.lexical_threshold))
+            blended.add(
+                row.item.claims,
+                semantic_found(row, fitted.blend, fitted.semantic_threshold, fitted.lexical_threshold),
+            )
+        result.lexical += lexical
+        result.semantic += blended
+        result.per_fold.append((lexical.f1, blended.f1))
+    return result

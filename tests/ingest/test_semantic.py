@@ -11,7 +11,7 @@ from ingest.calibration import load_calibration
 from ingest.kb import KnowledgeBase, load_kb
 from ingest.match import Matcher
 from ingest.semantic import MiniLMEncoder, SemanticClaimMatcher, claim_texts, claim_vectors
-from mediamon.evaluation import evaluate_claims, evaluate_entities, load_dev_set
+from mediamon.evaluation import cross_validate, evaluate_claims, evaluate_entities, load_dev_set
 from mediamon.settings import DEFAULT_CALIBRATION_PATH, DEFAULT_KB_PATH
 
 # Measured on the test split with the shipped calibration (`mediamon eval`): semantic F1 0.854,
@@ -32,12 +32,18 @@ def encoder() -> MiniLMEncoder:
 
 
 @pytest.fixture(scope="module")
-def semantic(kb: KnowledgeBase, encoder: MiniLMEncoder) -> Matcher:
+def claim_matcher(kb: KnowledgeBase, encoder: MiniLMEncoder) -> SemanticClaimMatcher:
     calibration = load_calibration(DEFAULT_CALIBRATION_PATH)
-    matcher = SemanticClaimMatcher(
+    return SemanticClaimMatcher(
         kb, encoder, blend=calibration.blend, lexical_threshold=calibration.threshold("lexical")
     )
-    return Matcher(kb, matcher, threshold=calibration.threshold("semantic"))
+
+
+@pytest.fixture(scope="module")
+def semantic(kb: KnowledgeBase, claim_matcher: SemanticClaimMatcher) -> Matcher:
+    return Matcher(
+        kb, claim_matcher, threshold=load_calibration(DEFAULT_CALIBRATION_PATH).threshold("semantic")
+    )
 
 
 def test_embeddings_are_unit_length_and_meaningful(encoder: MiniLMEncoder) -> None:
@@ -137,3 +143,18 @@ def test_the_dev_set_is_big_enough_and_consistent(kb: KnowledgeBase) -> None:
     for split in ("dev", "test"):
         covered = {c for item in items if item.split == split for c in item.claims}
         assert covered == claim_ids, f"every claim has positives in the {split} split"
+
+
+def test_cross_validation_scores_every_sentence_once_with_parameters_fitted_without_it(
+    kb: KnowledgeBase, claim_matcher: SemanticClaimMatcher
+) -> None:
+    items = load_dev_set()
+    result = cross_validate(kb, claim_matcher, items, folds=4)
+    positives = sum(len(item.claims) for item in items)
+    assert len(result.per_fold) == 4
+    for scores in (result.lexical, result.semantic):
+        assert scores.tp + scores.fn == positives, "every labelled claim is scored in exactly one fold"
+    assert result.semantic.f1 >= SEMANTIC_F1_FLOOR
+    assert result.semantic.f1 > result.lexical.f1
+    with pytest.raises(ValueError, match="at least 2 folds"):
+        cross_validate(kb, claim_matcher, items, folds=1)
