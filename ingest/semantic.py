@@ -92,33 +92,52 @@ class MiniLMEncoder:
 
 
 @dataclass(frozen=True)
+class Candidate:
+    """One (sentence, claim) pair that stage 1 let through, with what stage 2 measured."""
+
+    pair: PairFeatures
+    cosine: float  # to the claim's closest wording
+    # cosine minus the sentence's cosine to the closest *other* claim: negative when another
+    # claim fits the sentence better. A sentence about border fences that happens to name the
+    # TTP sits closer to the border claim than to the TTP-attacks claim, and says so here.
+    margin: float
+
+
+@dataclass(frozen=True)
 class Blend:
-    """A logistic model of "this sentence makes this claim" over the cosine and the lexical
-    evidence, with interactions (a close sentence that also shares the claim's words is far
-    more convincing than either alone). Fitted on the dev set by ``mediamon eval --calibrate``.
+    """A logistic model of "this sentence makes this claim" over the cosine, its margin over
+    the next-closest claim and the lexical evidence, with interactions (a close sentence that
+    also shares the claim's words is far more convincing than either alone). Fitted on the dev
+    set by ``mediamon eval --calibrate``.
     """
 
     cosine: float = 5.0
+    margin: float = 0.0
     entity: float = 0.8
     term: float = 6.0
     cosine_entity: float = 5.4
     cosine_term: float = 5.7
     bias: float = -11.6
 
-    def score(self, cosine: float, entity_share: float, term_share: float) -> float:
-        z = (
-            self.bias
-            + self.cosine * cosine
-            + self.entity * entity_share
-            + self.term * term_share
-            + self.cosine_entity * cosine * entity_share
-            + self.cosine_term * cosine * term_share
-        )
+    def weights(self) -> list[float]:
+        """In the order of :meth:`features`."""
+        return [self.cosine, self.margin, self.entity, self.term, self.cosine_entity, self.cosine_term]
+
+    def score(self, candidate: Candidate) -> float:
+        z = self.bias + sum(w * x for w, x in zip(self.weights(), self.features(candidate), strict=True))
         return 1.0 / (1.0 + math.exp(-z))
 
     @staticmethod
-    def features(cosine: float, entity_share: float, term_share: float) -> list[float]:
-        return [cosine, entity_share, term_share, cosine * entity_share, cosine * term_share]
+    def features(candidate: Candidate) -> list[float]:
+        cosine, pair = candidate.cosine, candidate.pair
+        return [
+            cosine,
+            candidate.margin,
+            pair.entity_share,
+            pair.term_share,
+            cosine * pair.entity_share,
+            cosine * pair.term_share,
+        ]
 
 
 class SemanticClaimMatcher:
@@ -155,19 +174,17 @@ class SemanticClaimMatcher:
         semantic stage did not find: in a long on-theme text the encoder sees only the
         ``max_sentences`` most promising sentences, the cheap lexical stage sees them all."""
         scored = (
-            (pair, round(self.blend.score(cosine, pair.entity_share, pair.term_share), 4))
-            for pair, cosine in self.candidate_cosines(sentences, mentions)
+            (candidate.pair, round(self.blend.score(candidate), 4))
+            for candidate in self.candidates(sentences, mentions)
         )
         found = {m.claim_id: m for m in best_per_claim(scored, sentences, threshold, self.method)}
         for lexical in self._lexical.match(sentences, mentions, self.lexical_threshold):
             found.setdefault(lexical.claim_id, lexical)
         return sorted(found.values(), key=lambda m: -m.score)
 
-    def candidate_cosines(
-        self, sentences: Sequence[Sentence], mentions: Sequence[Mention]
-    ) -> list[tuple[PairFeatures, float]]:
+    def candidates(self, sentences: Sequence[Sentence], mentions: Sequence[Mention]) -> list[Candidate]:
         """Stage 1 picks the (sentence, claim) candidates, stage 2 embeds their sentences in one
-        batch. Returned raw, so calibration can fit the blend without re-encoding."""
+        batch. Returned unblended, so calibration can fit the blend without re-encoding."""
         pairs = self._lexical.pair_features(sentences, mentions)
         if not pairs:
             return []
@@ -175,13 +192,25 @@ class SemanticClaimMatcher:
         for pair in pairs:
             evidence[pair.index] = max(pair.lexical_score, evidence.get(pair.index, 0.0))
         indices = sorted(sorted(evidence, key=lambda i: (-evidence[i], i))[: self.max_sentences])
-        chosen = set(indices)
-        pairs = [pair for pair in pairs if pair.index in chosen]
         row_of = {index: row for row, index in enumerate(indices)}
         similarities = self._encoder.encode([sentences[i].text for i in indices]) @ self._claim_vectors.T
         # A claim is as close as its closest wording (statement or variant).
-        per_claim = np.maximum.reduceat(similarities, self._block_starts, axis=1).tolist()
-        return [(pair, per_claim[row_of[pair.index]][self._claim_column[pair.claim.id]]) for pair in pairs]
+        per_claim = np.maximum.reduceat(similarities, self._block_starts, axis=1)
+        # The two closest claims of each sentence give every claim its margin.
+        top_two = -np.sort(-per_claim, axis=1)[:, :2] if per_claim.shape[1] > 1 else None
+        candidates = []
+        for pair in pairs:
+            if pair.index not in row_of:
+                continue
+            row = row_of[pair.index]
+            cosine = float(per_claim[row, self._claim_column[pair.claim.id]])
+            if top_two is None:
+                margin = 0.0
+            else:
+                best, second = float(top_two[row, 0]), float(top_two[row, 1])
+                margin = cosine - (second if cosine >= best else best)
+            candidates.append(Candidate(pair, cosine, margin))
+        return candidates
 
 
 def claim_texts(kb: KnowledgeBase) -> list[tuple[str, str]]:

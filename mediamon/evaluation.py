@@ -18,8 +18,8 @@ from typing import Any
 
 from ingest.calibration import Calibration
 from ingest.kb import KnowledgeBase
-from ingest.match import EntityMatcher, LexicalClaimMatcher, Matcher, PairFeatures, split_sentences
-from ingest.semantic import Blend, SemanticClaimMatcher
+from ingest.match import EntityMatcher, LexicalClaimMatcher, Matcher, split_sentences
+from ingest.semantic import Blend, Candidate, SemanticClaimMatcher
 
 DEFAULT_DEV_SET = Path(__file__).resolve().parents[1] / "tests" / "data" / "matching_dev.jsonl"
 
@@ -142,7 +142,7 @@ class Features:
     their cosines, and the lexical score of every claim the lexical method could report."""
 
     item: Item
-    pairs: list[tuple[PairFeatures, float]]
+    candidates: list[Candidate]
     lexical: dict[str, float]  # claim id → the lexical method's best score for it
 
 
@@ -153,9 +153,9 @@ def features(kb: KnowledgeBase, semantic: SemanticClaimMatcher, items: Sequence[
     for item in items:
         mentions = entities.find(item.text)
         sentences = split_sentences(item.text)
-        pairs = semantic.candidate_cosines(sentences, mentions) if mentions else []
+        candidates = semantic.candidates(sentences, mentions) if mentions else []
         scores = {m.claim_id: m.score for m in lexical.match(sentences, mentions, 0.0)}
-        prepared.append(Features(item, pairs, scores))
+        prepared.append(Features(item, candidates, scores))
     return prepared
 
 
@@ -167,9 +167,9 @@ def semantic_found(row: Features, blend: Blend, threshold: float, lexical_thresh
     """The claims :meth:`SemanticClaimMatcher.match` reports for the item: blended candidates
     at or above ``threshold``, plus the lexical matches."""
     best: dict[str, float] = {}
-    for pair, cosine in row.pairs:
-        score = round(blend.score(cosine, pair.entity_share, pair.term_share), 4)
-        best[pair.claim.id] = max(score, best.get(pair.claim.id, -1.0))
+    for candidate in row.candidates:
+        claim_id, score = candidate.pair.claim.id, round(blend.score(candidate), 4)
+        best[claim_id] = max(score, best.get(claim_id, -1.0))
     return {c for c, s in best.items() if s >= threshold} | lexical_found(row, lexical_threshold)
 
 
@@ -191,11 +191,13 @@ def fit_blend(rows: Sequence[Features]) -> Blend:
     """A logistic regression over the candidates' features: does the sentence make the claim?"""
     from sklearn.linear_model import LogisticRegression
 
-    x = [Blend.features(cos, pair.entity_share, pair.term_share) for row in rows for pair, cos in row.pairs]
-    y = [pair.claim.id in row.item.claims for row in rows for pair, _ in row.pairs]
+    x = [Blend.features(candidate) for row in rows for candidate in row.candidates]
+    y = [candidate.pair.claim.id in row.item.claims for row in rows for candidate in row.candidates]
     model = LogisticRegression(C=3.0, max_iter=2000).fit(x, y)
-    cosine, entity, term, cosine_entity, cosine_term = (round(float(w), 4) for w in model.coef_[0])
-    return Blend(cosine, entity, term, cosine_entity, cosine_term, bias=round(float(model.intercept_[0]), 4))
+    cosine, margin, entity, term, cosine_entity, cosine_term = (round(float(w), 4) for w in model.coef_[0])
+    return Blend(
+        cosine, margin, entity, term, cosine_entity, cosine_term, bias=round(float(model.intercept_[0]), 4)
+    )
 
 
 @dataclass(frozen=True)

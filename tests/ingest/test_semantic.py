@@ -14,10 +14,11 @@ from ingest.semantic import MiniLMEncoder, SemanticClaimMatcher, claim_texts, cl
 from mediamon.evaluation import cross_validate, evaluate_claims, evaluate_entities, load_dev_set
 from mediamon.settings import DEFAULT_CALIBRATION_PATH, DEFAULT_KB_PATH
 
-# Measured on the test split with the shipped calibration (`mediamon eval`): semantic F1 0.854,
-# lexical 0.748, entity mentions 0.986. The floors sit a little below.
-SEMANTIC_F1_FLOOR = 0.83
-LEXICAL_F1_FLOOR = 0.72
+# Measured on the test split with the shipped calibration (`mediamon eval`): semantic F1 0.896,
+# lexical 0.775, entity mentions 0.986; 5-fold cross-validation gives semantic 0.900. The floors
+# sit a little below.
+SEMANTIC_F1_FLOOR = 0.87
+LEXICAL_F1_FLOOR = 0.75
 ENTITY_F1_FLOOR = 0.96
 
 
@@ -128,7 +129,7 @@ def test_quality_on_the_held_out_split_stays_above_the_floors(kb: KnowledgeBase,
     )
     assert lexical.scores.f1 >= LEXICAL_F1_FLOOR
     assert semantic_report.scores.f1 >= SEMANTIC_F1_FLOOR
-    assert semantic_report.scores.f1 > lexical.scores.f1 + 0.08
+    assert semantic_report.scores.f1 > lexical.scores.f1 + 0.1
     assert entities.f1 >= ENTITY_F1_FLOOR
 
 
