@@ -34,6 +34,9 @@ class Entity(BaseModel):
     # Aliases that are ordinary words or other things too ("Washington" the state, "Khan",
     # "TTP" the blood disorder): they count only near another, unambiguous theme mention.
     context_aliases: tuple[str, ...] = ()
+    # Longer phrases that contain an alias but name something else ("Native American",
+    # "Indian tribe", "Washington State", "US$"): nothing inside one is a mention.
+    not_within: tuple[str, ...] = ()
     weight: float = Field(default=1.0, ge=0, le=1, description="how strongly a mention signals the theme")
     # The larger entity this one acts for: a capital, an army or a spy agency for its state
     # ("Islamabad armed the insurgents" is a claim about Pakistan). In claim matching a mention
@@ -108,6 +111,13 @@ class KnowledgeBase(BaseModel):
                 if key in owner and owner[key] != entity.id:
                     raise ValueError(f"alias {form!r} belongs to both {owner[key]} and {entity.id}")
                 owner[key] = entity.id
+        for entity in self.entities:
+            for phrase in entity.not_within:
+                key = normalised_key(phrase)
+                if not key or key in owner:
+                    raise ValueError(
+                        f"not_within phrase {phrase!r} of {entity.id} is empty or an alias itself"
+                    )
         return self
 
     @property

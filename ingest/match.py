@@ -94,6 +94,8 @@ class EntityMatcher:
                 patterns.setdefault(key, []).append((entity.id, exact))
             for form in entity.context_aliases:
                 self._needs_context.add((entity.id, normalise(form)[0].strip()))
+            for phrase in entity.not_within:
+                patterns.setdefault(normalise(phrase)[0].strip(), []).append((_NOT_A_MENTION, None))
         for key, owners in patterns.items():
             self._automaton.add_word(key, (len(key), owners))
         self._empty = not patterns
@@ -125,6 +127,8 @@ class EntityMatcher:
             if start_pos < taken_until:
                 continue  # inside a longer mention already taken
             taken_until = end_pos
+            if entity_id == _NOT_A_MENTION:
+                continue  # a phrase that covers an alias but names something else
             start, end = index[start_pos], index[end_pos - 1] + 1
             mention = Mention(entity_id, start, end, text[start:end])
             mentions.append(mention)
@@ -143,9 +147,15 @@ class EntityMatcher:
         ]
 
 
+#: The owner of a ``not_within`` phrase: it wins the longest-match contest and is then dropped.
+_NOT_A_MENTION = ""
+
+
 def _at_word_boundary(text: str, start: int, end: int) -> bool:
-    before = text[start - 1] if start > 0 else " "
-    after = text[end] if end < len(text) else " "
+    """No letter or digit glued to the hit's edges; an edge that is itself punctuation ("US$")
+    needs no boundary."""
+    before = text[start - 1] if start > 0 and text[start].isalnum() else " "
+    after = text[end] if end < len(text) and text[end - 1].isalnum() else " "
     return not before.isalnum() and not after.isalnum()
 
 

@@ -485,6 +485,13 @@ def evaluate(
         f"entity mentions: precision {entity_scores.precision:.3f} recall {entity_scores.recall:.3f} "
         f"F1 {entity_scores.f1:.3f} (tp {entity_scores.tp}, fp {entity_scores.fp}, fn {entity_scores.fn})"
     )
+    if evaluation.DEFAULT_PAGES.is_dir():
+        pages = evaluation.evaluate_pages(Matcher(kb, semantic, threshold=calibration.threshold("semantic")))
+        console.print(
+            f"corpus pages ({pages.pages}, whole pages as the pipeline cleans them): entities per page "
+            f"P {pages.entities.precision:.3f} R {pages.entities.recall:.3f} F1 {pages.entities.f1:.3f}; "
+            f"claims found where none is labelled: {len(pages.wrong_claims)} {pages.wrong_claims or ''}"
+        )
     if folds:
         _print_cross_validation(evaluation.cross_validate(kb, semantic, items, folds))
 

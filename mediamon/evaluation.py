@@ -22,6 +22,9 @@ from ingest.match import EntityMatcher, LexicalClaimMatcher, Matcher, split_sent
 from ingest.semantic import Blend, Candidate, SemanticClaimMatcher
 
 DEFAULT_DEV_SET = Path(__file__).resolve().parents[1] / "tests" / "data" / "matching_dev.jsonl"
+DEFAULT_PAGE_LABELS = DEFAULT_DEV_SET.with_name("corpus_labels.json")
+#: The saved news pages the labels refer to (the shared corpus beside the checkout).
+DEFAULT_PAGES = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "pages"
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,34 @@ def evaluate_entities(entities: EntityMatcher, items: Sequence[Item]) -> Scores:
         found = [(m.entity_id, m.text) for m in entities.find(item.text)]
         scores.add(item.entities, found)
     return scores
+
+
+@dataclass
+class PageReport:
+    """Whole-page matching, as the pipeline does it (trafilatura's main text, then the matcher),
+    scored per page: the set of entities mentioned and the set of claims made."""
+
+    pages: int = 0
+    entities: Scores = field(default_factory=Scores)
+    claims: Scores = field(default_factory=Scores)
+    wrong_claims: list[tuple[str, str]] = field(default_factory=list)  # (page, claim id) not labelled
+
+
+def evaluate_pages(
+    matcher: Matcher, labels: Path = DEFAULT_PAGE_LABELS, pages: Path = DEFAULT_PAGES
+) -> PageReport:
+    from ingest.clean import CleanArticle, clean_html
+
+    report = PageReport()
+    for label in json.loads(labels.read_text(encoding="utf-8")):
+        cleaned = clean_html((pages / label["file"]).read_bytes())
+        result = matcher.match(cleaned.text if isinstance(cleaned, CleanArticle) else "")
+        found_claims = {c.claim_id for c in result.claims}
+        report.pages += 1
+        report.entities.add(set(label["entities"]), {m.entity_id for m in result.mentions})
+        report.claims.add(set(label["claims"]), found_claims)
+        report.wrong_claims += [(label["file"], c) for c in sorted(found_claims - set(label["claims"]))]
+    return report
 
 
 # --- calibration ---------------------------------------------------------------------------

@@ -283,3 +283,10 @@ def test_organs_of_a_state_count_for_it(kb: KnowledgeBase) -> None:
     assert kb.broader("pakistan-army") == ("pakistan-army", "pakistan")
     assert kb.broader("pakistan") == ("pakistan",)
     assert kb.broader("ttp") == ("ttp",), "an insurgency fighting the state is not part of it"
+
+
+def test_a_not_within_phrase_cannot_be_an_alias(tmp_path: Path) -> None:
+    data = _minimal()
+    data["entities"][1]["not_within"] = ["ISI"]
+    with pytest.raises(KBError, match=r"not_within phrase 'ISI' of taliban is empty or an alias itself"):
+        load_kb(_write(tmp_path, data))

@@ -414,3 +414,21 @@ def test_a_metonym_counts_for_its_state_in_claim_candidates(kb: KnowledgeBase) -
     pairs = {p.claim.id: p for p in lexical.pair_features(split_sentences(text), mentions)}
     assert pairs["pakistan-shelters-azhar-no-prosecution"].entity_share == 1.0
     assert "us-war-cost-800bn" not in pairs, "a claim naming none of these entities is no candidate"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Leaders of the Quinault Indian Nation met Native American groups in Olympia.", []),
+        ("The telescope cost US$171 million and opened in 2016.", []),
+        ("A Washington State court ruled on Tuesday, the Washington Post reported.", []),
+        (
+            "The US and India signed a defence pact; Indian officials praised American support.",
+            ["US", "India", "Indian", "American"],
+        ),
+    ],
+)
+def test_phrases_that_merely_contain_an_alias_are_not_mentions(
+    matcher: Matcher, text: str, expected: list[str]
+) -> None:
+    assert [m.text for m in matcher.entities.find(text)] == expected
