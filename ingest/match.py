@@ -23,7 +23,7 @@ from typing import Protocol
 import ahocorasick
 
 from ingest.kb import Claim, KnowledgeBase
-from ingest.stance import Stance, detect_stance
+from ingest.stance import Stance, detect_stance, is_negative
 from ingest.text import normalise
 
 
@@ -347,7 +347,11 @@ class Matcher:
         lexical = LexicalClaimMatcher(kb)
         self.claims: ClaimMatcher = claim_matcher or lexical
         self.threshold = threshold
-        self._cues = lexical.cues  # the claim words stance looks for
+        # The claim words a bare negation must touch to deny a claim; none for a claim that is
+        # itself a negative, where only explicit denial words count.
+        self._cues = {
+            c.id: () if is_negative((c.statement, *c.variants)) else lexical.cues[c.id] for c in kb.claims
+        }
 
     def match(self, text: str) -> MatchResult:
         mentions = self.entities.find(text)

@@ -29,8 +29,12 @@ _DENIAL = (
     r"(?:is|was|are|were|be|been) (?:false|untrue|baseless|unfounded|a myth|a fabrication)",
     r"baseless|unfounded|fabricated|propaganda",
     r"no (?:evidence|proof|sign|indication)",
-    r"contrary to",
-    r"(?:no|zero) (?:link|links|ties|role|support)",
+    r"contrary to|far from",
+    r"(?:no|zero) (?:link|links|ties|role|support|case for)",
+    r"rul(?:e|es|ed|ing) out",
+    r"nothing to do with",
+    r"overblown|overstated|exaggerated|fabrication|myth",
+    r"(?:is|was|are|were) wrong",
 )
 _NEGATION = (
     r"never|not|no longer|nothing|neither|nor|hardly|no",
@@ -42,7 +46,10 @@ _ATTRIBUTION = (
     r"alleg(?:e|es|ed|edly|ation|ations)",
     r"claim(?:s|ed|ing)?",
     r"accord(?:ing)? to",
-    r"said|says|say|told|stated|argued|argues|insists?|insisted",
+    r"said|says|say|told|stated|argue[sd]?|insists?|insisted|contend(?:s|ed)?|maintain(?:s|ed)?",
+    # the reporting verbs of news copy (a forecast or a warning is someone's view, not a fact)
+    r"warn(?:s|ed)?|fear(?:s|ed)?|expect(?:s|ed)?|predict(?:s|ed)?|estimat(?:e|es|ed)",
+    r"conclud(?:e|es|ed)|describ(?:e|es|ed)|urg(?:e|es|ed)|quoted|cit(?:e|es|ed)|assert(?:s|ed)?",
     r"report(?:s|ed|edly)?",
     r"suspect(?:s|ed)?|suspicions?",
     r"purported(?:ly)?|supposedly|apparently",
@@ -61,7 +68,8 @@ def detect_stance(
 ) -> Stance:
     """``denies`` if the evidence rejects, or negates a word of the claim (``claim_cues``,
     matched on normalised text); ``reports`` if it (or an introducing sentence) attributes;
-    else ``asserts``."""
+    else ``asserts``. Pass no cues for a claim that is itself a negative (see
+    :func:`is_negative`): "ties never recovered" agrees with "ties have not improved"."""
     text = normalise(evidence)[0]
     if _DENIAL_RE.search(text) or _negates_claim(text, claim_cues):
         return "denies"
@@ -78,3 +86,16 @@ def _negates_claim(text: str, cues: Sequence[re.Pattern[str]]) -> bool:
         if any(cue.search(reach) for cue in cues):
             return True
     return False
+
+
+# Words that make a claim's own wording negative besides plain negations.
+_NEGATIVE_WORDING_RE = re.compile(
+    r"\b(?:barely|scarcely|little|lacks?|lacking|without|absent|fail(?:s|ed|ure)?)\b"
+)
+
+
+def is_negative(wordings: Sequence[str]) -> bool:
+    """Whether a claim is put in the negative in any of its wordings ("ties have barely got
+    better", "the intervention failed"), so a bare negation near its words is agreement."""
+    texts = [normalise(wording)[0] for wording in wordings]
+    return any(_NEGATION_RE.search(text) or _NEGATIVE_WORDING_RE.search(text) for text in texts)

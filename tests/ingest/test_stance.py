@@ -1,8 +1,8 @@
 import pytest
 
 from ingest.kb import load_kb
-from ingest.match import LexicalClaimMatcher
-from ingest.stance import detect_stance
+from ingest.match import LexicalClaimMatcher, Matcher
+from ingest.stance import detect_stance, is_negative
 from mediamon.settings import DEFAULT_KB_PATH
 
 CUES = LexicalClaimMatcher(load_kb(DEFAULT_KB_PATH)).cues["isi-arms-militant-proxies"]
@@ -22,6 +22,10 @@ CUES = LexicalClaimMatcher(load_kb(DEFAULT_KB_PATH)).cues["isi-arms-militant-pro
             "Although the army cannot win a conventional war, the ISI armed and trained the Taliban.",
             "asserts",
         ),
+        ("Analysts warn that the ISI still arms the Taliban.", "reports"),
+        ("Far from arming the Taliban, the ISI has cut its ties to the movement, officials said.", "denies"),
+        ("The ISI has nothing to do with the Taliban's weapons, its spokesman said.", "denies"),
+        ("Talk of ISI weapons reaching the Taliban is overblown.", "denies"),
     ],
 )
 def test_stance_cues(sentence: str, stance: str) -> None:
@@ -31,3 +35,17 @@ def test_stance_cues(sentence: str, stance: str) -> None:
 def test_an_introducing_sentence_carries_attribution() -> None:
     assert detect_stance("The ISI armed the Taliban.", "Kabul's envoy said it plainly:", CUES) == "reports"
     assert detect_stance("The ISI armed the Taliban.", "Kabul's envoy said so last year.", CUES) == "asserts"
+
+
+def test_a_negation_agrees_with_a_claim_that_is_itself_negative() -> None:
+    kb = load_kb(DEFAULT_KB_PATH)
+    claim = next(c for c in kb.claims if c.id == "us-pakistan-ties-not-improved")
+    assert is_negative((claim.statement, *claim.variants))
+    assert not is_negative(("The ISI arms the Taliban.",))
+    matcher = Matcher(kb)
+    result = matcher.match(
+        "Relations between Pakistan and the United States never really recovered after the 2018 aid cut; "
+        "ties between Washington and Islamabad have not improved since."
+    )
+    stances = {c.claim_id: c.stance for c in result.claims}
+    assert stances.get("us-pakistan-ties-not-improved") == "asserts"
