@@ -237,6 +237,11 @@ class LexicalClaimMatcher:
         # A mention counts for every entity it is part of (the ISI speaks for Pakistan).
         self._counts_for = {e.id: frozenset(kb.broader(e.id)) for e in kb.entities}
         self.cues = {claim.id: [_compile_group(group) for group in claim.terms] for claim in self._claims}
+        # The claim words a bare negation must touch to deny a claim (stance); none for a claim
+        # that is itself a negative, where only explicit denial words count.
+        self.negation_cues = {
+            c.id: [] if is_negative((c.statement, *c.variants)) else self.cues[c.id] for c in self._claims
+        }
         # Every cue alternative of every claim in one automaton: one pass per sentence finds
         # which (claim, group) cues it holds, instead of a regex search per group.
         self._terms = ahocorasick.Automaton()
@@ -347,11 +352,7 @@ class Matcher:
         lexical = LexicalClaimMatcher(kb)
         self.claims: ClaimMatcher = claim_matcher or lexical
         self.threshold = threshold
-        # The claim words a bare negation must touch to deny a claim; none for a claim that is
-        # itself a negative, where only explicit denial words count.
-        self._cues = {
-            c.id: () if is_negative((c.statement, *c.variants)) else lexical.cues[c.id] for c in kb.claims
-        }
+        self._cues = lexical.negation_cues  # the claim words stance looks for
 
     def match(self, text: str) -> MatchResult:
         mentions = self.entities.find(text)

@@ -23,13 +23,14 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from ingest.kb import KnowledgeBase
 from ingest.match import ClaimMatch, LexicalClaimMatcher, Mention, PairFeatures, Sentence, best_per_claim
+from ingest.stance import detect_stance
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 Vectors = npt.NDArray[np.float32]
@@ -101,18 +102,33 @@ class Candidate:
     # claim fits the sentence better. A sentence about border fences that happens to name the
     # TTP sits closer to the border claim than to the TTP-attacks claim, and says so here.
     margin: float
+    # The sentence denies the claim (see ingest.stance). Denial wording pulls a sentence's
+    # embedding away from the claim it contradicts, so a denial earns a lower bar.
+    denial: bool = False
 
 
 @dataclass(frozen=True)
 class Blend:
     """A logistic model of "this sentence makes this claim" over the cosine, its margin over
-    the next-closest claim and the lexical evidence, with interactions (a close sentence that
-    also shares the claim's words is far more convincing than either alone). Fitted on the dev
-    set by ``mediamon eval --calibrate``.
+    the next-closest claim, whether the sentence denies it, and the lexical evidence, with
+    interactions (a close sentence that also shares the claim's words is far more convincing
+    than either alone). Fitted on the dev set by ``mediamon eval --calibrate``.
     """
+
+    #: The weights, in the order of :meth:`features`.
+    FEATURES: ClassVar[tuple[str, ...]] = (
+        "cosine",
+        "margin",
+        "denial",
+        "entity",
+        "term",
+        "cosine_entity",
+        "cosine_term",
+    )
 
     cosine: float = 5.0
     margin: float = 0.0
+    denial: float = 0.0
     entity: float = 0.8
     term: float = 6.0
     cosine_entity: float = 5.4
@@ -121,7 +137,15 @@ class Blend:
 
     def weights(self) -> list[float]:
         """In the order of :meth:`features`."""
-        return [self.cosine, self.margin, self.entity, self.term, self.cosine_entity, self.cosine_term]
+        return [
+            self.cosine,
+            self.margin,
+            self.denial,
+            self.entity,
+            self.term,
+            self.cosine_entity,
+            self.cosine_term,
+        ]
 
     def score(self, candidate: Candidate) -> float:
         z = self.bias + sum(w * x for w, x in zip(self.weights(), self.features(candidate), strict=True))
@@ -133,6 +157,7 @@ class Blend:
         return [
             cosine,
             candidate.margin,
+            float(candidate.denial),
             pair.entity_share,
             pair.term_share,
             cosine * pair.entity_share,
@@ -156,6 +181,7 @@ class SemanticClaimMatcher:
         cache_dir: Path | None = None,
     ) -> None:
         self._lexical = LexicalClaimMatcher(kb)
+        self._negation_cues = self._lexical.negation_cues
         self.lexical_threshold = lexical_threshold
         self._encoder = encoder
         self.blend = blend or Blend()  # public: calibration replaces it
@@ -209,7 +235,8 @@ class SemanticClaimMatcher:
             else:
                 best, second = float(top_two[row, 0]), float(top_two[row, 1])
                 margin = cosine - (second if cosine >= best else best)
-            candidates.append(Candidate(pair, cosine, margin))
+            denial = detect_stance(sentences[pair.index].text, None, self._negation_cues[pair.claim.id])
+            candidates.append(Candidate(pair, cosine, margin, denial == "denies"))
         return candidates
 
 

@@ -225,10 +225,8 @@ def fit_blend(rows: Sequence[Features]) -> Blend:
     x = [Blend.features(candidate) for row in rows for candidate in row.candidates]
     y = [candidate.pair.claim.id in row.item.claims for row in rows for candidate in row.candidates]
     model = LogisticRegression(C=3.0, max_iter=2000).fit(x, y)
-    cosine, margin, entity, term, cosine_entity, cosine_term = (round(float(w), 4) for w in model.coef_[0])
-    return Blend(
-        cosine, margin, entity, term, cosine_entity, cosine_term, bias=round(float(model.intercept_[0]), 4)
-    )
+    weights = {name: round(float(w), 4) for name, w in zip(Blend.FEATURES, model.coef_[0], strict=True)}
+    return Blend(**weights, bias=round(float(model.intercept_[0]), 4))
 
 
 @dataclass(frozen=True)

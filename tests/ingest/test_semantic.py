@@ -20,10 +20,10 @@ from mediamon.evaluation import (
 )
 from mediamon.settings import DEFAULT_CALIBRATION_PATH, DEFAULT_KB_PATH
 
-# Measured on the test split with the shipped calibration (`mediamon eval`): semantic F1 0.896,
-# lexical 0.775, entity mentions 0.986; 5-fold cross-validation gives semantic 0.900. The floors
+# Measured on the test split with the shipped calibration (`mediamon eval`): semantic F1 0.915,
+# lexical 0.775, entity mentions 0.986; 5-fold cross-validation gives semantic 0.917. The floors
 # sit a little below.
-SEMANTIC_F1_FLOOR = 0.87
+SEMANTIC_F1_FLOOR = 0.89
 LEXICAL_F1_FLOOR = 0.75
 ENTITY_F1_FLOOR = 0.96
 
@@ -135,7 +135,7 @@ def test_quality_on_the_held_out_split_stays_above_the_floors(kb: KnowledgeBase,
     )
     assert lexical.scores.f1 >= LEXICAL_F1_FLOOR
     assert semantic_report.scores.f1 >= SEMANTIC_F1_FLOOR
-    assert semantic_report.scores.f1 > lexical.scores.f1 + 0.1
+    assert semantic_report.scores.f1 > lexical.scores.f1 + 0.12
     assert entities.f1 >= ENTITY_F1_FLOOR
 
 
