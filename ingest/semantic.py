@@ -30,7 +30,7 @@ import numpy.typing as npt
 
 from ingest.kb import KnowledgeBase
 from ingest.match import ClaimMatch, LexicalClaimMatcher, Mention, PairFeatures, Sentence, best_per_claim
-from ingest.stance import detect_stance
+from ingest.stance import SentenceCues
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 Vectors = npt.NDArray[np.float32]
@@ -224,6 +224,7 @@ class SemanticClaimMatcher:
         per_claim = np.maximum.reduceat(similarities, self._block_starts, axis=1)
         # The two closest claims of each sentence give every claim its margin.
         top_two = -np.sort(-per_claim, axis=1)[:, :2] if per_claim.shape[1] > 1 else None
+        stance_cues = [SentenceCues(sentences[i].text) for i in indices]
         candidates = []
         for pair in pairs:
             if pair.index not in row_of:
@@ -235,8 +236,8 @@ class SemanticClaimMatcher:
             else:
                 best, second = float(top_two[row, 0]), float(top_two[row, 1])
                 margin = cosine - (second if cosine >= best else best)
-            denial = detect_stance(sentences[pair.index].text, None, self._negation_cues[pair.claim.id])
-            candidates.append(Candidate(pair, cosine, margin, denial == "denies"))
+            denial = stance_cues[row].denies(self._negation_cues[pair.claim.id])
+            candidates.append(Candidate(pair, cosine, margin, denial))
         return candidates
 
 

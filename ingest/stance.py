@@ -63,6 +63,26 @@ _NEGATION_RE = re.compile(r"\b(?:" + "|".join(_NEGATION) + r")\b")
 _ATTRIBUTION_RE = re.compile(r"\b(?:" + "|".join(_ATTRIBUTION) + r")\b")
 
 
+class SentenceCues:
+    """The stance cues of one sentence, found once and then asked about many claims."""
+
+    def __init__(self, sentence: str) -> None:
+        self.text = normalise(sentence)[0]
+        self.explicit_denial = bool(_DENIAL_RE.search(self.text))
+        # the few words after each bare negation: a claim word there makes it a denial
+        self._negated = [
+            " ".join(self.text[negation.end() :].split()[:_NEGATION_REACH])
+            for negation in _NEGATION_RE.finditer(self.text)
+        ]
+
+    def denies(self, claim_cues: Sequence[re.Pattern[str]] = ()) -> bool:
+        return self.explicit_denial or any(cue.search(reach) for reach in self._negated for cue in claim_cues)
+
+    @property
+    def attributes(self) -> bool:
+        return bool(_ATTRIBUTION_RE.search(self.text))
+
+
 def detect_stance(
     evidence: str, previous: str | None = None, claim_cues: Sequence[re.Pattern[str]] = ()
 ) -> Stance:
@@ -70,22 +90,14 @@ def detect_stance(
     matched on normalised text); ``reports`` if it (or an introducing sentence) attributes;
     else ``asserts``. Pass no cues for a claim that is itself a negative (see
     :func:`is_negative`): "ties never recovered" agrees with "ties have not improved"."""
-    text = normalise(evidence)[0]
-    if _DENIAL_RE.search(text) or _negates_claim(text, claim_cues):
+    cues = SentenceCues(evidence)
+    if cues.denies(claim_cues):
         return "denies"
-    if _ATTRIBUTION_RE.search(text):
+    if cues.attributes:
         return "reports"
-    if previous and previous.rstrip().endswith(":") and _ATTRIBUTION_RE.search(normalise(previous)[0]):
+    if previous and previous.rstrip().endswith(":") and SentenceCues(previous).attributes:
         return "reports"
     return "asserts"
-
-
-def _negates_claim(text: str, cues: Sequence[re.Pattern[str]]) -> bool:
-    for negation in _NEGATION_RE.finditer(text):
-        reach = " ".join(text[negation.end() :].split()[:_NEGATION_REACH])
-        if any(cue.search(reach) for cue in cues):
-            return True
-    return False
 
 
 # Words that make a claim's own wording negative besides plain negations.
