@@ -289,10 +289,14 @@ class LexicalClaimMatcher:
     def match(
         self, sentences: Sequence[Sentence], mentions: Sequence[Mention], threshold: float
     ) -> list[ClaimMatch]:
+        return self.decide(self.pair_features(sentences, mentions), sentences, threshold)
+
+    def decide(
+        self, pairs: Iterable[PairFeatures], sentences: Sequence[Sentence], threshold: float
+    ) -> list[ClaimMatch]:
+        """The lexical matches among ``pairs`` (the semantic method reuses its own pairs)."""
         scored = (
-            (pair, round(pair.lexical_score, 4))
-            for pair in self.pair_features(sentences, mentions)
-            if pair.term_share >= self.min_term_share
+            (pair, round(pair.lexical_score, 4)) for pair in pairs if pair.term_share >= self.min_term_share
         )
         return best_per_claim(scored, sentences, threshold, self.method)
 

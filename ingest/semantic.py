@@ -199,19 +199,22 @@ class SemanticClaimMatcher:
         """Semantic matches, plus the lexical matches (near-perfect precision) of claims the
         semantic stage did not find: in a long on-theme text the encoder sees only the
         ``max_sentences`` most promising sentences, the cheap lexical stage sees them all."""
+        pairs = self._lexical.pair_features(sentences, mentions)
         scored = (
             (candidate.pair, round(self.blend.score(candidate), 4))
-            for candidate in self.candidates(sentences, mentions)
+            for candidate in self._measure(pairs, sentences)
         )
         found = {m.claim_id: m for m in best_per_claim(scored, sentences, threshold, self.method)}
-        for lexical in self._lexical.match(sentences, mentions, self.lexical_threshold):
+        for lexical in self._lexical.decide(pairs, sentences, self.lexical_threshold):
             found.setdefault(lexical.claim_id, lexical)
         return sorted(found.values(), key=lambda m: -m.score)
 
     def candidates(self, sentences: Sequence[Sentence], mentions: Sequence[Mention]) -> list[Candidate]:
         """Stage 1 picks the (sentence, claim) candidates, stage 2 embeds their sentences in one
         batch. Returned unblended, so calibration can fit the blend without re-encoding."""
-        pairs = self._lexical.pair_features(sentences, mentions)
+        return self._measure(self._lexical.pair_features(sentences, mentions), sentences)
+
+    def _measure(self, pairs: list[PairFeatures], sentences: Sequence[Sentence]) -> list[Candidate]:
         if not pairs:
             return []
         evidence: dict[int, float] = {}
