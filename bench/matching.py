@@ -10,7 +10,6 @@ Run: ``.venv/bin/python -m bench.matching`` (quality figures: ``mediamon eval``)
 
 from __future__ import annotations
 
-import random
 import statistics
 import time
 from collections.abc import Sequence
@@ -20,7 +19,7 @@ from ingest.calibration import load_calibration
 from ingest.kb import load_kb
 from ingest.match import Matcher, split_sentences
 from ingest.semantic import MiniLMEncoder, SemanticClaimMatcher, Vectors
-from mediamon.evaluation import load_dev_set
+from mediamon.evaluation import compose_articles, load_dev_set
 from mediamon.settings import DEFAULT_CALIBRATION_PATH, DEFAULT_KB_PATH
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
@@ -28,19 +27,7 @@ WORDS_PER_ARTICLE = 800
 
 
 def articles(count: int = 20, seed: int = 7) -> list[str]:
-    sentences = [item.text for item in load_dev_set()]
-    rng = random.Random(seed)
-    built = []
-    for _ in range(count):
-        rng.shuffle(sentences)
-        words, chosen = 0, []
-        for sentence in sentences:
-            chosen.append(sentence)
-            words += len(sentence.split())
-            if words >= WORDS_PER_ARTICLE:
-                break
-        built.append(" ".join(chosen))
-    return built
+    return [article.text for article in compose_articles(load_dev_set(), count, WORDS_PER_ARTICLE, seed)]
 
 
 class TimedEncoder:

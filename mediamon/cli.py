@@ -439,11 +439,11 @@ def evaluate(
         console.print(f"calibrated on the dev split, saved to {settings.calibration_path}: {calibration}")
         semantic.blend, semantic.lexical_threshold = calibration.blend, calibration.threshold("lexical")
     chosen = items if split == "all" else [i for i in items if i.split == split]
+    lexical_matcher = Matcher(kb, threshold=calibration.threshold("lexical"))
+    semantic_matcher = Matcher(kb, semantic, threshold=calibration.threshold("semantic"))
     reports = [
-        evaluation.evaluate_claims(Matcher(kb, threshold=calibration.threshold("lexical")), chosen),
-        evaluation.evaluate_claims(
-            Matcher(kb, semantic, threshold=calibration.threshold("semantic")), chosen
-        ),
+        evaluation.evaluate_claims(lexical_matcher, chosen),
+        evaluation.evaluate_claims(semantic_matcher, chosen),
     ]
     table = Table(
         "method",
@@ -480,13 +480,24 @@ def evaluate(
             *(f"{r.per_claim[claim.id].recall:.2f}" if claim.id in r.per_claim else "-" for r in reports),
         )
     console.print(claims)
+    articles = evaluation.compose_articles(chosen)
+    console.print(
+        f"claims per article ({len(articles)} texts of ~800 words built from these sentences): "
+        + "; ".join(
+            f"{name} P {a.precision:.3f} R {a.recall:.3f} F1 {a.f1:.3f}"
+            for name, a in (
+                ("lexical", evaluation.evaluate_articles(lexical_matcher, articles)),
+                ("semantic", evaluation.evaluate_articles(semantic_matcher, articles)),
+            )
+        )
+    )
     entity_scores = evaluation.evaluate_entities(Matcher(kb).entities, chosen)
     console.print(
         f"entity mentions: precision {entity_scores.precision:.3f} recall {entity_scores.recall:.3f} "
         f"F1 {entity_scores.f1:.3f} (tp {entity_scores.tp}, fp {entity_scores.fp}, fn {entity_scores.fn})"
     )
     if evaluation.DEFAULT_PAGES.is_dir():
-        pages = evaluation.evaluate_pages(Matcher(kb, semantic, threshold=calibration.threshold("semantic")))
+        pages = evaluation.evaluate_pages(semantic_matcher)
         console.print(
             f"corpus pages ({pages.pages}, whole pages as the pipeline cleans them): entities per page "
             f"P {pages.entities.precision:.3f} R {pages.entities.recall:.3f} F1 {pages.entities.f1:.3f}; "

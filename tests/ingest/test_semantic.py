@@ -9,10 +9,12 @@ import pytest
 
 from ingest.calibration import load_calibration
 from ingest.kb import KnowledgeBase, load_kb
-from ingest.match import Matcher
+from ingest.match import Matcher, split_sentences
 from ingest.semantic import MiniLMEncoder, SemanticClaimMatcher, claim_texts, claim_vectors
 from mediamon.evaluation import (
+    compose_articles,
     cross_validate,
+    evaluate_articles,
     evaluate_claims,
     evaluate_entities,
     evaluate_pages,
@@ -175,3 +177,23 @@ def test_labelled_corpus_pages_get_their_entities_and_no_claims(semantic: Matche
     assert report.wrong_claims == []
     assert report.entities.precision >= 0.9
     assert report.entities.recall >= 0.85
+
+
+def test_the_encoder_budget_goes_to_sentences_the_lexicon_has_not_decided(
+    kb: KnowledgeBase, semantic: Matcher, claim_matcher: SemanticClaimMatcher
+) -> None:
+    """Long texts dense with claims (test-split sentences, ~800 words): the encoder sees only
+    ``max_sentences`` of them, and spending it on sentences without a lexical match finds the
+    paraphrases. Measured: semantic article recall 0.884 (lexical 0.710)."""
+    articles = compose_articles([item for item in load_dev_set() if item.split == "test"], count=30)
+    lexical = evaluate_articles(
+        Matcher(kb, threshold=load_calibration(DEFAULT_CALIBRATION_PATH).threshold("lexical")), articles
+    )
+    whole = evaluate_articles(semantic, articles)
+    assert whole.recall >= 0.84
+    assert whole.recall > lexical.recall + 0.1
+    assert whole.precision >= 0.92
+    sentences = split_sentences(articles[0].text)
+    mentions = semantic.entities.find(articles[0].text)
+    encoded = {candidate.pair.index for candidate in claim_matcher.candidates(sentences, mentions)}
+    assert len(encoded) <= claim_matcher.max_sentences < len(sentences)
