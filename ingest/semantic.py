@@ -167,9 +167,6 @@ class Blend:
 
 class SemanticClaimMatcher:
     method = "semantic"
-    #: Stage 1 hands the encoder at most this many sentences per text (see :meth:`_select`): it
-    #: bounds the CPU per article (3 to 6 ms a sentence, by machine).
-    max_sentences = 8
 
     def __init__(
         self,
@@ -179,10 +176,14 @@ class SemanticClaimMatcher:
         blend: Blend | None = None,
         lexical_threshold: float = 0.57,
         cache_dir: Path | None = None,
+        max_sentences: int = 8,
     ) -> None:
         self._lexical = LexicalClaimMatcher(kb)
         self._negation_cues = self._lexical.negation_cues
         self.lexical_threshold = lexical_threshold
+        # Stage 1 hands the encoder at most this many sentences per text (see _select): it
+        # bounds the CPU per article (3 to 6 ms a sentence, by machine).
+        self.max_sentences = max_sentences
         self._encoder = encoder
         self.blend = blend or Blend()  # public: calibration replaces it
         texts = claim_texts(kb)

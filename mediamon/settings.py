@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     min_text_chars: int = Field(default=200, ge=0)
     claim_method: Literal["lexical", "semantic"] = "semantic"
     claim_threshold: float | None = Field(default=None, ge=0, le=1)  # None: the calibrated one
+    # Sentences per text the encoder may embed: CPU against recall in long, claim-dense texts.
+    semantic_max_sentences: int = Field(default=8, ge=1)
     calibration_path: Path = DEFAULT_CALIBRATION_PATH
     cache_dir: Path = Path.home() / ".cache" / "mediamon"  # claim vectors per KB version
     relevance_threshold: float = Field(default=0.3, ge=0, le=1)

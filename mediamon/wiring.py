@@ -71,6 +71,7 @@ def build_semantic(settings: Settings, kb: KnowledgeBase, calibration: Calibrati
         blend=calibration.blend,
         lexical_threshold=calibration.threshold("lexical"),
         cache_dir=settings.cache_dir,
+        max_sentences=settings.semantic_max_sentences,
     )
 
 
