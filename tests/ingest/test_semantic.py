@@ -68,6 +68,15 @@ def test_embeddings_are_unit_length_and_meaningful(encoder: MiniLMEncoder) -> No
     assert float(vectors[0] @ vectors[1]) > float(vectors[0] @ vectors[2]) + 0.3
 
 
+def test_the_encoder_keeps_numpys_blas_to_its_threads(encoder: MiniLMEncoder) -> None:
+    """Spinning OpenBLAS threads once cost as much CPU as the encoder (see MiniLMEncoder)."""
+    from threadpoolctl import threadpool_info
+
+    blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+    assert blas, "numpy links a BLAS"
+    assert all(pool["num_threads"] == 1 for pool in blas)
+
+
 def test_claim_vectors_are_cached_per_wording(
     kb: KnowledgeBase, encoder: MiniLMEncoder, tmp_path: Path
 ) -> None:
