@@ -206,3 +206,37 @@ def test_the_encoder_budget_goes_to_sentences_the_lexicon_has_not_decided(
     mentions = semantic.entities.find(articles[0].text)
     encoded = {candidate.pair.index for candidate in claim_matcher.candidates(sentences, mentions)}
     assert len(encoded) <= claim_matcher.max_sentences < len(sentences)
+
+
+def test_a_knowledge_base_of_one_claim_works(encoder: MiniLMEncoder) -> None:
+    """No other claim to measure a margin against: the margin is 0, matching still works."""
+    kb = KnowledgeBase.model_validate(
+        {
+            "version": "1",
+            "entities": [
+                {
+                    "id": "isi",
+                    "name": "Inter-Services Intelligence",
+                    "type": "organisation",
+                    "aliases": ["ISI"],
+                },
+                {"id": "taliban", "name": "Taliban", "type": "group"},
+            ],
+            "claims": [
+                {
+                    "id": "isi-arms-taliban",
+                    "statement": "The ISI supplies the Taliban with weapons and money.",
+                    "entities": ["isi", "taliban"],
+                    "terms": ["arm|weapon|fund|money"],
+                    "source": "s",
+                }
+            ],
+        }
+    )
+    claim_matcher = SemanticClaimMatcher(kb, encoder)
+    text = "Officials say the ISI keeps the Taliban supplied with guns and cash."
+    matcher = Matcher(kb, claim_matcher, threshold=0.0)
+    candidates = claim_matcher.candidates(split_sentences(text), matcher.entities.find(text))
+    assert [(c.pair.claim.id, c.margin) for c in candidates] == [("isi-arms-taliban", 0.0)]
+    assert candidates[0].cosine > 0.5
+    assert [m.claim_id for m in matcher.match(text).claims] == ["isi-arms-taliban"]
