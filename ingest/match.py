@@ -238,9 +238,11 @@ class LexicalClaimMatcher:
         self._counts_for = {e.id: frozenset(kb.broader(e.id)) for e in kb.entities}
         self.cues = {claim.id: [_compile_group(group) for group in claim.terms] for claim in self._claims}
         # The claim words a bare negation must touch to deny a claim (stance); none for a claim
-        # that is itself a negative, where only explicit denial words count.
+        # whose statement is itself a negative, where only explicit denial words count. The
+        # statement, not the variants: it is the claim's canonical form, and a variant's
+        # incidental "failing to" does not make the claim negative.
         self.negation_cues = {
-            c.id: [] if is_negative((c.statement, *c.variants)) else self.cues[c.id] for c in self._claims
+            c.id: [] if is_negative(c.statement) else self.cues[c.id] for c in self._claims
         }
         # Every cue alternative of every claim in one automaton: one pass per sentence finds
         # which (claim, group) cues it holds, instead of a regex search per group.

@@ -141,16 +141,7 @@ class Blend:
     bias: float = -11.6
 
     def weights(self) -> list[float]:
-        """In the order of :meth:`features`."""
-        return [
-            self.cosine,
-            self.margin,
-            self.denial,
-            self.entity,
-            self.term,
-            self.cosine_entity,
-            self.cosine_term,
-        ]
+        return [getattr(self, name) for name in self.FEATURES]
 
     def score(self, candidate: Candidate) -> float:
         z = self.bias + sum(w * x for w, x in zip(self.weights(), self.features(candidate), strict=True))

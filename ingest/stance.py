@@ -106,8 +106,8 @@ _NEGATIVE_WORDING_RE = re.compile(
 )
 
 
-def is_negative(wordings: Sequence[str]) -> bool:
-    """Whether a claim is put in the negative in any of its wordings ("ties have barely got
-    better", "the intervention failed"), so a bare negation near its words is agreement."""
-    texts = [normalise(wording)[0] for wording in wordings]
-    return any(_NEGATION_RE.search(text) or _NEGATIVE_WORDING_RE.search(text) for text in texts)
+def is_negative(statement: str) -> bool:
+    """Whether a claim is put in the negative ("ties have barely got better", "the
+    intervention failed"), so a bare negation near its words is agreement, not denial."""
+    text = normalise(statement)[0]
+    return bool(_NEGATION_RE.search(text) or _NEGATIVE_WORDING_RE.search(text))
