@@ -62,6 +62,9 @@ class Claim(BaseModel):
     # Other ways the press puts the same claim (analysts' own words): the semantic matcher
     # compares a sentence with the statement and every variant and keeps the closest.
     variants: tuple[str, ...] = ()
+    # How the press typically denies or contradicts the claim (analysts' words). A denial is a
+    # match too, with stance "denies"; these give the encoder something close to compare it with.
+    denials: tuple[str, ...] = ()
     source: str
     stance: Literal["asserts", "reports"] = "asserts"
 

@@ -241,9 +241,7 @@ class LexicalClaimMatcher:
         # whose statement is itself a negative, where only explicit denial words count. The
         # statement, not the variants: it is the claim's canonical form, and a variant's
         # incidental "failing to" does not make the claim negative.
-        self.negation_cues = {
-            c.id: [] if is_negative(c.statement) else self.cues[c.id] for c in self._claims
-        }
+        self.negation_cues = {c.id: [] if is_negative(c.statement) else self.cues[c.id] for c in self._claims}
         # Every cue alternative of every claim in one automaton: one pass per sentence finds
         # which (claim, group) cues it holds, instead of a regex search per group.
         self._terms = ahocorasick.Automaton()

@@ -217,7 +217,7 @@ class SemanticClaimMatcher:
         indices = self._select(pairs)
         row_of = {index: row for row, index in enumerate(indices)}
         similarities = self._encoder.encode([sentences[i].text for i in indices]) @ self._claim_vectors.T
-        # A claim is as close as its closest wording (statement or variant).
+        # A claim is as close as its closest wording (statement, variant or denial).
         per_claim = np.maximum.reduceat(similarities, self._block_starts, axis=1)
         # The two closest claims of each sentence give every claim its margin.
         top_two = -np.sort(-per_claim, axis=1)[:, :2] if per_claim.shape[1] > 1 else None
@@ -260,8 +260,10 @@ class SemanticClaimMatcher:
 
 
 def claim_texts(kb: KnowledgeBase) -> list[tuple[str, str]]:
-    """(claim id, wording) for every statement and variant, in knowledge-base order."""
-    return [(claim.id, text) for claim in kb.claims for text in (claim.statement, *claim.variants)]
+    """(claim id, wording) for every statement, variant and denial, in knowledge-base order."""
+    return [
+        (claim.id, text) for claim in kb.claims for text in (claim.statement, *claim.variants, *claim.denials)
+    ]
 
 
 def claim_vectors(texts: Sequence[tuple[str, str]], encoder: Encoder, cache_dir: Path | None) -> Vectors:

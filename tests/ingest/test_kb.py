@@ -70,11 +70,11 @@ def test_claims_have_enough_cue_groups(kb: KnowledgeBase) -> None:
         assert all(group.strip() for group in claim.terms), claim.id
 
 
-def test_statements_and_variants_are_in_our_own_words(kb: KnowledgeBase, seed_text: str) -> None:
+def test_every_wording_is_in_our_own_words(kb: KnowledgeBase, seed_text: str) -> None:
     seed_lower = seed_text.lower()
     seed_grams = _ngrams(_words(seed_text), 8)
     for claim in kb.claims:
-        for wording in (claim.statement, *claim.variants):
+        for wording in (claim.statement, *claim.variants, *claim.denials):
             assert wording.lower() not in seed_lower, claim.id
             shared = _ngrams(_words(wording), 8) & seed_grams
             assert not shared, (
