@@ -11,6 +11,7 @@ import yaml
 
 import mediamon
 from ingest.kb import KBError, KnowledgeBase, load_kb
+from tests.support.kb_data import minimal_kb_data
 
 KB_PATH = Path(mediamon.__file__).resolve().parent / "data" / "kb.yaml"
 SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
@@ -154,26 +155,6 @@ def test_claim_entities_and_sources_resolve(kb: KnowledgeBase) -> None:
 # --- invalid files -----------------------------------------------------------------------
 
 
-def _minimal() -> dict[str, Any]:
-    return {
-        "version": "1",
-        "sources": {"s": {"file": "a.txt", "title": "A"}},
-        "entities": [
-            {"id": "isi", "name": "Inter-Services Intelligence", "type": "organisation", "aliases": ["ISI"]},
-            {"id": "taliban", "name": "Taliban", "type": "group"},
-        ],
-        "claims": [
-            {
-                "id": "c1",
-                "statement": "The ISI arms the Taliban.",
-                "entities": ["isi", "taliban"],
-                "terms": ["arm|weapon"],
-                "source": "s",
-            }
-        ],
-    }
-
-
 def _write(tmp_path: Path, data: dict[str, Any]) -> Path:
     path = tmp_path / "kb.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
@@ -181,47 +162,47 @@ def _write(tmp_path: Path, data: dict[str, Any]) -> Path:
 
 
 def test_minimal_kb_is_valid(tmp_path: Path) -> None:
-    kb = load_kb(_write(tmp_path, _minimal()))
+    kb = load_kb(_write(tmp_path, minimal_kb_data()))
     assert [c.id for c in kb.claims] == ["c1"]
 
 
 def test_unknown_entity_in_claim(tmp_path: Path) -> None:
-    data = _minimal()
+    data = minimal_kb_data()
     data["claims"][0]["entities"] = ["isi", "nobody"]
     with pytest.raises(KBError, match=r"claim c1 names unknown entities: nobody"):
         load_kb(_write(tmp_path, data))
 
 
 def test_unknown_source_in_claim(tmp_path: Path) -> None:
-    data = _minimal()
+    data = minimal_kb_data()
     data["claims"][0]["source"] = "elsewhere"
     with pytest.raises(KBError, match=r"unknown source 'elsewhere'"):
         load_kb(_write(tmp_path, data))
 
 
 def test_duplicate_entity_ids(tmp_path: Path) -> None:
-    data = _minimal()
+    data = minimal_kb_data()
     data["entities"].append({"id": "isi", "name": "Another", "type": "organisation"})
     with pytest.raises(KBError, match=r"duplicate entity ids: isi"):
         load_kb(_write(tmp_path, data))
 
 
 def test_duplicate_claim_ids(tmp_path: Path) -> None:
-    data = _minimal()
+    data = minimal_kb_data()
     data["claims"].append(dict(data["claims"][0]))
     with pytest.raises(KBError, match=r"duplicate claim ids: c1"):
         load_kb(_write(tmp_path, data))
 
 
 def test_alias_owned_by_two_entities(tmp_path: Path) -> None:
-    data = _minimal()
+    data = minimal_kb_data()
     data["entities"][1]["aliases"] = ["isi"]  # same alias, other case
     with pytest.raises(KBError, match=r"alias 'isi' belongs to both isi and taliban"):
         load_kb(_write(tmp_path, data))
 
 
 def test_alias_collision_after_normalisation(tmp_path: Path) -> None:
-    data = _minimal()
+    data = minimal_kb_data()
     data["entities"][0]["aliases"] = ["IS-K"]
     data["entities"][1]["aliases"] = ["IS K"]
     with pytest.raises(KBError, match=r"belongs to both"):
@@ -229,7 +210,7 @@ def test_alias_collision_after_normalisation(tmp_path: Path) -> None:
 
 
 def test_bad_entity_type_and_id(tmp_path: Path) -> None:
-    data = _minimal()
+    data = minimal_kb_data()
     data["entities"][0]["type"] = "spy agency"
     data["entities"][1]["id"] = "Bad Id"
     with pytest.raises(KBError, match=r"not a valid knowledge base: entities\.0\.type") as info:
@@ -257,8 +238,8 @@ def test_missing_file(tmp_path: Path) -> None:
 
 
 def test_changed_content_changes_version(tmp_path: Path) -> None:
-    first = load_kb(_write(tmp_path, _minimal()))
-    data = _minimal()
+    first = load_kb(_write(tmp_path, minimal_kb_data()))
+    data = minimal_kb_data()
     data["description"] = "edited"
     second = load_kb(_write(tmp_path, data))
     assert first.version == second.version == "1"
@@ -266,14 +247,14 @@ def test_changed_content_changes_version(tmp_path: Path) -> None:
 
 
 def test_part_of_names_a_known_entity(tmp_path: Path) -> None:
-    data = _minimal()
+    data = minimal_kb_data()
     data["entities"][0]["part_of"] = "pakistan"
     with pytest.raises(KBError, match=r"entity isi is part_of unknown entity pakistan"):
         load_kb(_write(tmp_path, data))
 
 
 def test_part_of_cycle_is_refused(tmp_path: Path) -> None:
-    data = _minimal()
+    data = minimal_kb_data()
     data["entities"][0]["part_of"] = "taliban"
     data["entities"][1]["part_of"] = "isi"
     with pytest.raises(KBError, match=r"part_of cycle: "):
@@ -289,7 +270,7 @@ def test_organs_of_a_state_count_for_it(kb: KnowledgeBase) -> None:
 
 
 def test_a_not_within_phrase_cannot_be_an_alias(tmp_path: Path) -> None:
-    data = _minimal()
+    data = minimal_kb_data()
     data["entities"][1]["not_within"] = ["ISI"]
     with pytest.raises(KBError, match=r"not_within phrase 'ISI' of taliban is empty or an alias itself"):
         load_kb(_write(tmp_path, data))

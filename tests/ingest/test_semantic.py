@@ -21,6 +21,7 @@ from mediamon.evaluation import (
     load_dev_set,
 )
 from mediamon.settings import DEFAULT_CALIBRATION_PATH, DEFAULT_KB_PATH
+from tests.support.kb_data import minimal_kb_data
 
 # Measured on the test split with the shipped calibration (`mediamon eval`): semantic F1 0.927,
 # lexical 0.775, entity mentions 0.986; 5-fold cross-validation gives semantic 0.929. The floors
@@ -213,33 +214,11 @@ def test_the_encoder_budget_goes_to_sentences_the_lexicon_has_not_decided(
 
 def test_a_knowledge_base_of_one_claim_works(encoder: MiniLMEncoder) -> None:
     """No other claim to measure a margin against: the margin is 0, matching still works."""
-    kb = KnowledgeBase.model_validate(
-        {
-            "version": "1",
-            "entities": [
-                {
-                    "id": "isi",
-                    "name": "Inter-Services Intelligence",
-                    "type": "organisation",
-                    "aliases": ["ISI"],
-                },
-                {"id": "taliban", "name": "Taliban", "type": "group"},
-            ],
-            "claims": [
-                {
-                    "id": "isi-arms-taliban",
-                    "statement": "The ISI supplies the Taliban with weapons and money.",
-                    "entities": ["isi", "taliban"],
-                    "terms": ["arm|weapon|fund|money"],
-                    "source": "s",
-                }
-            ],
-        }
-    )
+    kb = KnowledgeBase.model_validate(minimal_kb_data())  # one claim: the ISI arms the Taliban
     claim_matcher = SemanticClaimMatcher(kb, encoder)
-    text = "Officials say the ISI keeps the Taliban supplied with guns and cash."
+    text = "Officials say the ISI keeps the Taliban supplied with guns and rifles."
     matcher = Matcher(kb, claim_matcher, threshold=0.0)
     candidates = claim_matcher.candidates(split_sentences(text), matcher.entities.find(text))
-    assert [(c.pair.claim.id, c.margin) for c in candidates] == [("isi-arms-taliban", 0.0)]
+    assert [(c.pair.claim.id, c.margin) for c in candidates] == [("c1", 0.0)]
     assert candidates[0].cosine > 0.5
-    assert [m.claim_id for m in matcher.match(text).claims] == ["isi-arms-taliban"]
+    assert [m.claim_id for m in matcher.match(text).claims] == ["c1"]
