@@ -425,6 +425,8 @@ def evaluate(
     cross-validation: every sentence scored by parameters fitted without it."""
     from mediamon import evaluation
 
+    if folds == 1:
+        raise fail("--folds needs at least 2 folds (0 turns cross-validation off)")
     settings = load_settings()
     kb = load_knowledge_base(settings)
     try:
@@ -434,7 +436,10 @@ def evaluate(
     calibration = load_calibration(settings.calibration_path)
     semantic = build_semantic(settings, kb, calibration)
     if calibrate:
-        calibration = evaluation.calibrated(kb, semantic, items)
+        try:
+            calibration = evaluation.calibrated(kb, semantic, items)
+        except ValueError as exc:
+            raise fail(f"cannot calibrate on the dev split of {data}: {exc}") from exc
         save_calibration(calibration, settings.calibration_path)
         console.print(f"calibrated on the dev split, saved to {settings.calibration_path}: {calibration}")
         semantic.blend, semantic.lexical_threshold = calibration.blend, calibration.threshold("lexical")
@@ -504,7 +509,10 @@ def evaluate(
             f"claims found where none is labelled: {len(pages.wrong_claims)} {pages.wrong_claims or ''}"
         )
     if folds:
-        _print_cross_validation(evaluation.cross_validate(kb, semantic, items, folds))
+        try:
+            _print_cross_validation(evaluation.cross_validate(kb, semantic, items, folds))
+        except ValueError as exc:
+            raise fail(f"cannot cross-validate on {data}: {exc}") from exc
 
 
 def _print_cross_validation(result: CrossValidation) -> None:

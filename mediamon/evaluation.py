@@ -264,6 +264,11 @@ def fit_blend(rows: Sequence[Features]) -> Blend:
 
     x = [Blend.features(candidate) for row in rows for candidate in row.candidates]
     y = [candidate.pair.claim.id in row.item.claims for row in rows for candidate in row.candidates]
+    if len(set(y)) < 2:
+        raise ValueError(
+            "too little labelled data to fit the blend: the candidates need both sentences that make "
+            f"their claim and sentences that do not ({sum(y)} of {len(y)} do)"
+        )
     model = LogisticRegression(C=3.0, max_iter=2000).fit(x, y)
     weights = {name: round(float(w), 4) for name, w in zip(Blend.FEATURES, model.coef_[0], strict=True)}
     return Blend(**weights, bias=round(float(model.intercept_[0]), 4))

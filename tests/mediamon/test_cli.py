@@ -256,3 +256,18 @@ def test_a_broken_calibration_file_is_a_clear_error(env, tmp_path):
     result = mediamon({**env, "MEDIAMON_CALIBRATION_PATH": str(broken)}, "match", "-", stdin="ISI")
     assert result.returncode == 2
     assert "not a valid calibration file" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_eval_refuses_bad_requests_with_a_clear_error(env, tmp_path):
+    one_fold = mediamon(env, "eval", "--folds", "1")
+    assert one_fold.returncode == 2
+    assert "--folds needs at least 2 folds" in one_fold.stderr
+    # a labelled set with no claim anywhere: nothing to fit a blend on
+    data = tmp_path / "tiny.jsonl"
+    item = {"id": "t1", "text": "The ISI met Taliban envoys in Doha.", "split": "dev", "kind": "entity_only"}
+    data.write_text(json.dumps(item) + "\n", encoding="utf-8")
+    env = {**env, "MEDIAMON_CALIBRATION_PATH": str(tmp_path / "calibration.json")}  # never the shipped one
+    calibrate = mediamon(env, "eval", "--data", str(data), "--calibrate")
+    assert calibrate.returncode == 2
+    assert "cannot calibrate on the dev split" in calibrate.stderr
+    assert "too little labelled data" in calibrate.stderr
