@@ -295,10 +295,12 @@ class LexicalClaimMatcher:
         self, pairs: Iterable[PairFeatures], sentences: Sequence[Sentence], threshold: float
     ) -> list[ClaimMatch]:
         """The lexical matches among ``pairs`` (the semantic method reuses its own pairs)."""
-        scored = (
-            (pair, round(pair.lexical_score, 4)) for pair in pairs if pair.term_share >= self.min_term_share
-        )
+        scored = ((pair, round(pair.lexical_score, 4)) for pair in pairs if self.passes(pair, threshold))
         return best_per_claim(scored, sentences, threshold, self.method)
+
+    def passes(self, pair: PairFeatures, threshold: float) -> bool:
+        """Whether the lexical method matches ``pair``'s claim in ``pair``'s sentence."""
+        return pair.term_share >= self.min_term_share and round(pair.lexical_score, 4) >= threshold
 
 
 def best_per_claim(

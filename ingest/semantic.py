@@ -21,9 +21,10 @@ import math
 import os
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from functools import cached_property
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -120,17 +121,6 @@ class Blend:
     than either alone). Fitted on the dev set by ``mediamon eval --calibrate``.
     """
 
-    #: The weights, in the order of :meth:`features`.
-    FEATURES: ClassVar[tuple[str, ...]] = (
-        "cosine",
-        "margin",
-        "denial",
-        "entity",
-        "term",
-        "cosine_entity",
-        "cosine_term",
-    )
-
     cosine: float = 5.0
     margin: float = 0.0
     denial: float = 0.0
@@ -140,11 +130,17 @@ class Blend:
     cosine_term: float = 5.7
     bias: float = -11.6
 
-    def weights(self) -> list[float]:
-        return [getattr(self, name) for name in self.FEATURES]
+    @classmethod
+    def feature_names(cls) -> list[str]:
+        """The weights' names: every field but the bias, in the order of :meth:`features`."""
+        return [f.name for f in fields(cls) if f.name != "bias"]
+
+    @cached_property
+    def weights(self) -> tuple[float, ...]:  # computed once: score() runs for every candidate
+        return tuple(getattr(self, name) for name in self.feature_names())
 
     def score(self, candidate: Candidate) -> float:
-        z = self.bias + sum(w * x for w, x in zip(self.weights(), self.features(candidate), strict=True))
+        z = self.bias + sum(w * x for w, x in zip(self.weights, self.features(candidate), strict=True))
         return 1.0 / (1.0 + math.exp(-z))
 
     @staticmethod
@@ -175,7 +171,6 @@ class SemanticClaimMatcher:
         max_sentences: int = 8,
     ) -> None:
         self._lexical = LexicalClaimMatcher(kb)
-        self._negation_cues = self._lexical.negation_cues
         self.lexical_threshold = lexical_threshold
         # Stage 1 hands the encoder at most this many sentences per text (see _select): it
         # bounds the CPU per article (3 to 6 ms a sentence, by machine).
@@ -233,7 +228,7 @@ class SemanticClaimMatcher:
             else:
                 best, second = float(top_two[row, 0]), float(top_two[row, 1])
                 margin = cosine - (second if cosine >= best else best)
-            denial = stance_cues[row].denies(self._negation_cues[pair.claim.id])
+            denial = stance_cues[row].denies(self._lexical.negation_cues[pair.claim.id])
             candidates.append(Candidate(pair, cosine, margin, denial))
         return candidates
 
@@ -250,10 +245,7 @@ class SemanticClaimMatcher:
         decided: set[int] = set()
         for pair in pairs:
             evidence[pair.index] = max(pair.lexical_score, evidence.get(pair.index, 0.0))
-            if (
-                pair.term_share >= self._lexical.min_term_share
-                and pair.lexical_score >= self.lexical_threshold
-            ):
+            if self._lexical.passes(pair, self.lexical_threshold):
                 decided.add(pair.index)
         ranked = sorted(evidence, key=lambda i: (i in decided, -evidence[i], i))
         return sorted(ranked[: self.max_sentences])

@@ -270,7 +270,9 @@ def fit_blend(rows: Sequence[Features]) -> Blend:
             f"their claim and sentences that do not ({sum(y)} of {len(y)} do)"
         )
     model = LogisticRegression(C=3.0, max_iter=2000).fit(x, y)
-    weights = {name: round(float(w), 4) for name, w in zip(Blend.FEATURES, model.coef_[0], strict=True)}
+    weights = {
+        name: round(float(w), 4) for name, w in zip(Blend.feature_names(), model.coef_[0], strict=True)
+    }
     return Blend(**weights, bias=round(float(model.intercept_[0]), 4))
 
 
