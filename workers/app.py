@@ -7,10 +7,13 @@ the tasks.
 
 Delivery: tasks are acknowledged after they finish (``acks_late``) and re-queued if the
 worker process dies (``reject_on_worker_lost``); each worker process takes one message at a
-time (prefetch 1) so a slow site cannot hold others hostage; results are not stored.
+time (prefetch 1) so a slow site cannot hold others hostage; results are not stored. A message
+no worker can read is set aside, not fatal (``workers.broker``).
 """
 
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 from celery import Celery
 from kombu.entity import Exchange, Queue
@@ -33,10 +36,16 @@ TASK_QUEUES = {
 }
 
 
+#: kombu's Redis transport, hardened against unreadable messages (see workers.broker).
+BROKER_TRANSPORTS = dict.fromkeys(("redis", "rediss"), "workers.broker:Transport")
+
+
 def create_app(settings: Settings) -> Celery:
     app = Celery("mediamon", set_as_current=False)
+    broker_url = settings.broker_url or DEFAULT_BROKER_URL
     app.conf.update(
-        broker_url=settings.broker_url or DEFAULT_BROKER_URL,
+        broker_url=broker_url,
+        broker_transport=BROKER_TRANSPORTS.get(urlsplit(broker_url).scheme),
         broker_connection_retry_on_startup=True,
         broker_transport_options={"visibility_timeout": 3600},
         task_serializer="json",

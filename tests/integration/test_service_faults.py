@@ -11,7 +11,9 @@ by one committed attempt, with no staged page left and no match stored twice.
    empty on the same port;
 3. PostgreSQL refuses connections for five seconds: a TCP proxy in front of the shared server
    cuts every connection at the moment an article transaction has written and not committed,
-   stops listening, then listens again.
+   stops listening, then listens again;
+4. unreadable messages wait on the queues (not JSON, not a kombu envelope, a task body that is
+   not what its properties say): they are set aside and every article is still processed.
 
 Recovery is not assumed to come from any one mechanism (redelivery, task retries, the
 sweeper): the tests assert the outcome only, within generous timeouts, and print the logs of
@@ -21,6 +23,7 @@ every process when one runs out.
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import signal
 import socket
@@ -53,6 +56,7 @@ from tests.support.corpus_site import (
     build_rss,
     load_manifest,
 )
+from workers.broker import QUARANTINE
 
 SEEDS_DIR = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 
@@ -558,3 +562,60 @@ def test_database_refusing_connections_mid_write_loses_and_duplicates_nothing(
     assert_processed_once(db_sessions, pages)
     logs = (tmp_path / "worker.log").read_text(errors="replace")
     assert "OperationalError" in logs, "the outage was seen (and retried) by the tasks"
+
+
+# --------------------------------------------------------------------------- 4. unreadable messages
+
+#: What a worker may find on its queues besides task messages: not JSON; JSON that is not a
+#: kombu envelope; an envelope whose task body is not base64 as its properties say.
+UNREADABLE = {
+    "fetch": "hello",
+    "feeds": json.dumps({"task": "workers.tasks.poll_feed", "args": [1]}),
+    "extract": json.dumps(
+        {
+            "body": "%%% not base64 %%%",
+            "content-type": "application/json",
+            "content-encoding": "utf-8",
+            "headers": {"task": "workers.tasks.extract_article", "id": "forged"},
+            "properties": {
+                "body_encoding": "base64",
+                "delivery_tag": "forged",
+                "delivery_info": {"exchange": "extract", "routing_key": "extract"},
+            },
+        }
+    ),
+}
+
+
+def test_unreadable_messages_are_set_aside_and_the_worker_goes_on(
+    service_env: dict[str, str],
+    spawn: Spawn,
+    site: CorpusSite,
+    db_sessions: sessionmaker[Session],
+    broker_url: str,
+    tmp_path: Path,
+) -> None:
+    broker = redis.Redis.from_url(broker_url)
+    for queue, payload in UNREADABLE.items():  # waiting before the worker starts: it meets them first
+        broker.lpush(queue, payload)
+    pages = SlowPages(site, delay=0.0)
+    pages.add_corpus(3)
+    add_feed(db_sessions, pages.publish())
+
+    worker = spawn(service_env, "worker", "--concurrency", "1", "--hostname", "w1@%h", log="worker.log")
+    spawn(service_env, "beat", "--schedule", str(tmp_path / "beat"), log="beat.log")
+    wait_for(lambda: all_processed(db_sessions, len(pages.items)), 90, "every article processed", tmp_path)
+
+    assert worker.poll() is None, f"the worker stopped\n{log_tails(tmp_path)}"
+    assert_processed_once(db_sessions, pages)
+    kept = {p.decode() if isinstance(p, bytes) else p for p in broker.lrange(QUARANTINE, 0, -1)}
+    # Kept whole for a person to read (the non-JSON one byte for byte, the others as JSON).
+    assert "hello" in kept
+    assert {json.dumps(json.loads(p), sort_keys=True) for p in kept if p != "hello"} == {
+        json.dumps(json.loads(UNREADABLE[q]), sort_keys=True) for q in ("feeds", "extract")
+    }
+    assert broker.hlen("unacked") == 0, "nothing unreadable waits to be restored to a queue"
+    stop(worker)
+    log = (tmp_path / "worker.log").read_text()
+    assert "Unrecoverable error" not in log
+    assert log.count("set aside an unreadable broker message") == 3
