@@ -25,17 +25,20 @@ import ipaddress
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 
 if TYPE_CHECKING:
     from mediamon.settings import Settings
+
+SocketOption = tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple[int, int, None, int]
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -150,8 +153,10 @@ class _TooLarge(Exception):
 def check_target(url: str, allowed_hosts: frozenset[str]) -> None:
     """Raise :class:`FetchRefused` unless ``url`` is http(s) to a public address.
 
-    Every address the host resolves to is checked (an attacker controlling DNS can return a
-    public and a private address). Hosts named in ``allowed_hosts`` skip the address check.
+    The early check, before a request takes a politeness slot, with a clear reason. The one
+    that counts is made again at connect time (:class:`GuardedBackend`) on the very addresses
+    the socket uses: a DNS server that answers "public" here and "private" a moment later
+    (DNS rebinding) gains nothing. Hosts named in ``allowed_hosts`` skip the address check.
     """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
@@ -159,21 +164,67 @@ def check_target(url: str, allowed_hosts: frozenset[str]) -> None:
     host = (parts.hostname or "").lower()
     if not host:
         raise FetchRefused("URL has no host")
+    public_addresses(host, parts.port or (443 if parts.scheme == "https" else 80), allowed_hosts)
+
+
+def public_addresses(host: str, port: int, allowed_hosts: frozenset[str]) -> list[str]:
+    """The addresses ``host`` resolves to, once each, in the resolver's order; :class:`FetchRefused`
+    if any is not public (an attacker controlling DNS can return a public and a private one),
+    :class:`Unresolvable` if there are none. An allowed host is returned as it is."""
+    host = host.lower()
     if host in allowed_hosts:
-        return
+        return [host]
     try:
-        infos = socket.getaddrinfo(
-            host, parts.port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM
-        )
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         raise Unresolvable(f"cannot resolve {host}: {exc}") from exc
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+    addresses = list(dict.fromkeys(str(info[4][0]).split("%")[0] for info in infos))
+    for text in addresses:
+        address = ipaddress.ip_address(text)
         if not address.is_global or address.is_multicast:
             raise FetchRefused(
                 f"{host} resolves to non-public address {address}; "
                 "add it to MEDIAMON_ALLOWED_PRIVATE_HOSTS to allow it"
             )
+    return addresses
+
+
+class GuardedBackend(httpcore.SyncBackend):
+    """httpcore's socket layer, resolving and checking each host itself and connecting to the
+    checked address (TLS still verifies the certificate against the host name)."""
+
+    def __init__(self, allowed_hosts: frozenset[str]) -> None:
+        self._allowed_hosts = allowed_hosts
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[SocketOption] | None = None,
+    ) -> httpcore.NetworkStream:
+        addresses = public_addresses(host, port, self._allowed_hosts)
+        for address in addresses[:-1]:  # the next address when one does not answer
+            try:
+                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+            except httpcore.ConnectError:
+                continue
+        return super().connect_tcp(addresses[-1], port, timeout, local_address, socket_options)
+
+
+def guarded_transport(limits: httpx.Limits, allowed_hosts: frozenset[str]) -> httpx.HTTPTransport:
+    """httpx's transport over a :class:`GuardedBackend` (httpx takes no backend argument, so
+    its connection pool is replaced by an equal one that has it)."""
+    transport = httpx.HTTPTransport(limits=limits, trust_env=False)
+    transport._pool = httpcore.ConnectionPool(
+        ssl_context=httpx.create_ssl_context(trust_env=False),
+        max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections,
+        keepalive_expiry=limits.keepalive_expiry,
+        network_backend=GuardedBackend(allowed_hosts),
+    )
+    return transport
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -236,7 +287,9 @@ class Fetcher:
             follow_redirects=False,
             timeout=httpx.Timeout(policy.read_timeout, connect=policy.connect_timeout),
             headers={"User-Agent": policy.user_agent, "Accept-Encoding": "gzip, deflate, br"},
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
+            transport=guarded_transport(
+                httpx.Limits(max_connections=64, max_keepalive_connections=16), policy.allowed_private_hosts
+            ),
             trust_env=False,
         )
         self._owns_client = client is None
@@ -336,6 +389,10 @@ class Fetcher:
                 return replace(base, content=_read_limited(response, limit, deadline))
         except _TooLarge:
             return FetchResult(url, current, error=f"body larger than {limit} bytes", error_kind="too_large")
+        except FetchRefused as exc:  # at connect time: the name now resolves somewhere private
+            return FetchResult(url, current, error=str(exc), error_kind="refused")
+        except Unresolvable as exc:
+            return FetchResult(url, current, error=str(exc), error_kind="network")
         except httpx.TimeoutException as exc:
             return FetchResult(url, current, error=f"timeout: {type(exc).__name__}", error_kind="network")
         except (httpx.HTTPError, httpx.InvalidURL, UnicodeError) as exc:

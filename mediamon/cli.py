@@ -315,6 +315,7 @@ def status() -> None:
     import redis
 
     from workers.app import DEFAULT_BROKER_URL, QUEUES
+    from workers.broker import QUARANTINE
     from workers.metrics import queue_depths
 
     settings = load_settings()
@@ -324,6 +325,7 @@ def status() -> None:
         client = redis.Redis.from_url(broker, socket_connect_timeout=3)
         for queue, depth in queue_depths(client, QUEUES).items():
             table.add_row(f"queue {queue}", str(depth))
+        table.add_row("quarantined messages", str(client.llen(QUARANTINE)))  # unreadable, set aside
         client.close()
     except redis.RedisError as exc:
         table.add_row("queues", f"broker unreachable: {exc}")

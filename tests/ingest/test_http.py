@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import socket
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -276,6 +278,28 @@ def test_check_target() -> None:
     with pytest.raises(FetchRefused):
         check_target("gopher://example.org/", frozenset({"example.org"}))
     check_target("http://127.0.0.1:8080/", frozenset({"127.0.0.1"}))  # allowed explicitly
+
+
+def test_dns_rebinding_is_refused_at_connect_time(
+    corpus_site: CorpusSite, refusing_fetcher: Fetcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hostile DNS server answers a public address to the early check and loopback a moment
+    later, when the socket connects. (Its answers are simulated: no DNS server of ours can be
+    the machine's resolver. The server on loopback is real.)"""
+    real_getaddrinfo = socket.getaddrinfo
+    answers = iter(["93.184.216.34"])  # public once, then loopback for ever
+
+    def rebinding(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host != "rebind.example":
+            return real_getaddrinfo(host, port, *args, **kwargs)
+        return real_getaddrinfo(next(answers, "127.0.0.1"), port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    path = _unique("rebound")
+    result = refusing_fetcher.fetch(f"http://rebind.example:{corpus_site.port}{path}")
+    assert result.error_kind == "refused", result.error
+    assert "127.0.0.1" in (result.error or "")
+    assert corpus_site.hits(path) == 0, "no request reached the private address"
 
 
 def test_redirect_to_disallowed_host_refused_at_the_hop(corpus_site: CorpusSite, fetcher: Fetcher) -> None:

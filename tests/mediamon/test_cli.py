@@ -6,16 +6,19 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 
 from ingest.kb import load_kb
 from mediamon.settings import DEFAULT_KB_PATH
 from tests.support.corpus_site import CorpusSite
+from workers.broker import QUARANTINE
 
 SEEDS_DIR = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 MEDIAMON = [sys.executable, "-m", "mediamon.cli"]
@@ -239,12 +242,17 @@ def test_match_jsonl_writes_one_result_per_line_with_stance(env, tmp_path):
 def test_status_shows_queues_feeds_and_articles(env):
     env = {**env, "MEDIAMON_BROKER_URL": "redis://127.0.0.1:6379/9"}
     assert mediamon(env, "feeds", "add", "https://a.example/rss", "https://b.example/rss").returncode == 0
+    broker = redis.Redis.from_url(env["MEDIAMON_BROKER_URL"])
+    broker.delete(QUARANTINE)
+    broker.lpush(QUARANTINE, "hello", "[1, 2]")  # as the workers set unreadable messages aside
 
     result = mediamon(env, "status")
+    broker.delete(QUARANTINE)
 
     assert result.returncode == 0, result.stderr
     for row in ("queue fetch", "queue extract", "feeds active", "feeds due", "feeds dead"):
         assert row in result.stdout
+    assert re.search(r"quarantined messages\W+2\b", result.stdout), result.stdout
     assert "broker unreachable" not in result.stdout
     unreachable = mediamon({**env, "MEDIAMON_BROKER_URL": "redis://127.0.0.1:1/0"}, "status")
     assert unreachable.returncode == 0 and "broker unreachable" in unreachable.stdout
