@@ -709,6 +709,35 @@ def _listed(items: Sequence[str], inline_up_to: int = 90) -> list[str]:
     return _Flow(items) if sum(len(i) + 2 for i in items) <= inline_up_to else list(items)
 
 
+def candidates_yaml(found: Sequence[NewName], kb: KnowledgeBase) -> str:
+    """``found`` as entity entries to paste under ``entities:`` in a knowledge-base file, each
+    with a description saying where it was seen. Ids that would clash with ``kb`` get a suffix."""
+    names = {e.id: e.name for e in kb.entities}
+    taken = set(names)
+    entries = []
+    for new in found:
+        entity_id = base = slugify(new.name)
+        suffix = 2
+        while entity_id in taken:
+            entity_id, suffix = f"{base}-{suffix}", suffix + 1
+        taken.add(entity_id)
+        companions = ", ".join(names.get(eid, eid) for eid, _ in new.cooccurring[:3])
+        entries.append(
+            {
+                "id": entity_id,
+                "name": new.name,
+                "type": new.type,
+                "description": f"candidate: in {new.articles} article(s), next to {companions}",
+                "aliases": _Flow([]),
+                "weight": 0.5,
+            }
+        )
+    text: str = yaml.dump(
+        entries, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=4096
+    )
+    return text
+
+
 def yaml_dump(kb: KnowledgeBase) -> str:
     """The knowledge base in the layout of the shipped ``kb.yaml``; :func:`ingest.kb.load_kb` reads it."""
 

@@ -679,15 +679,21 @@ def kb_candidates(
     articles: Annotated[
         int | None, typer.Option("--articles", min=1, help="scan only the newest N stored articles")
     ] = None,
+    as_yaml: Annotated[
+        bool, typer.Option("--yaml", help="print entity entries to paste under `entities:` in a KB file")
+    ] = False,
 ) -> None:
     """Names in stored articles the knowledge base does not know, seen next to entities it does."""
-    from ingest.kb_build import unknown_candidates
+    from ingest.kb_build import candidates_yaml, unknown_candidates
 
     settings = load_settings()
     kb = load_knowledge_base(settings)
     with opened_store(settings) as st, st.sessions() as session:
         texts = (text for _, text in queries.done_article_texts(session, articles))
         found = unknown_candidates(kb, texts, min_articles=min_count)
+    if as_yaml:
+        sys.stdout.write(candidates_yaml(found[:limit], kb))
+        return
     names = {e.id: e.name for e in kb.entities}
     table = Table(
         "candidate",

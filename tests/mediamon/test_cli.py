@@ -5,10 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,35 +14,20 @@ import redis
 
 from ingest.kb import load_kb
 from mediamon.settings import DEFAULT_KB_PATH
+from tests.support.cli import clean_env, mediamon
 from tests.support.corpus_site import CorpusSite
 from workers.broker import QUARANTINE
 
 SEEDS_DIR = Path(__file__).resolve().parents[3] / "shared" / "seeds"
-MEDIAMON = [sys.executable, "-m", "mediamon.cli"]
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("MEDIAMON_")}
-    environment.update(
+    return clean_env(
         MEDIAMON_DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}",
         MEDIAMON_ALLOWED_PRIVATE_HOSTS="127.0.0.1",
         MEDIAMON_HTTP_RETRIES="0",
         COLUMNS="200",
-    )
-    return environment
-
-
-def mediamon(env: dict[str, str], *args: str, stdin: str | None = None, cwd: Path | None = None):
-    return subprocess.run(
-        [*MEDIAMON, *args],
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=cwd,
     )
 
 

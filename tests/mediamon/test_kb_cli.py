@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
+import json
 from pathlib import Path
 
 import pytest
+import yaml
 from sqlalchemy.orm import Session
 
 from ingest.kb import load_kb
+from mediamon.settings import DEFAULT_KB_PATH
 from schema.db import make_engine, upgrade_database
 from schema.models import Article, ArticleState
+from tests.support.cli import clean_env, mediamon
 
 SEEDS_DIR = Path(__file__).resolve().parents[3] / "shared" / "seeds"
-MEDIAMON = [sys.executable, "-m", "mediamon.cli"]
 
 
 @pytest.fixture
@@ -25,15 +25,7 @@ def database_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 def env(database_url: str) -> dict[str, str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("MEDIAMON_")}
-    environment.update(MEDIAMON_DATABASE_URL=database_url, COLUMNS="250")
-    return environment
-
-
-def mediamon(env: dict[str, str], *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*MEDIAMON, *args], env=env, capture_output=True, text=True, timeout=120, check=False, cwd=cwd
-    )
+    return clean_env(MEDIAMON_DATABASE_URL=database_url, COLUMNS="250")
 
 
 def seed_files() -> list[str]:
@@ -83,7 +75,7 @@ def test_kb_build_reports_an_unreadable_document(env, tmp_path):
     assert not (tmp_path / "kb.yaml").exists()
 
 
-def test_kb_candidates_lists_unknown_names_next_to_kb_entities(env, database_url):
+def test_kb_candidates_lists_unknown_names_next_to_kb_entities(env, database_url, tmp_path):
     upgrade_database(database_url)
     engine = make_engine(database_url)
     texts = {
@@ -120,3 +112,17 @@ def test_kb_candidates_lists_unknown_names_next_to_kb_entities(env, database_url
     stricter = mediamon(env, "kb", "candidates", "--min-count", "3")
     assert stricter.returncode == 0, stricter.stderr
     assert "Fazlur Rehman" not in stricter.stdout
+
+    # --yaml: entries an analyst pastes into a KB file, which then passes `kb check` and matches
+    stubs = mediamon(env, "kb", "candidates", "--yaml")
+    assert stubs.returncode == 0, stubs.stderr
+    entries = yaml.safe_load(stubs.stdout)
+    assert [(e["name"], e["type"]) for e in entries] == [("Maulana Fazlur Rehman", "person")]
+    assert "Inter-Services Intelligence" in entries[0]["description"]
+    extended = yaml.safe_load(DEFAULT_KB_PATH.read_text(encoding="utf-8"))
+    extended["entities"] += entries
+    kb_file = tmp_path / "kb.yaml"
+    kb_file.write_text(yaml.safe_dump(extended, allow_unicode=True), encoding="utf-8")
+    assert mediamon(env, "kb", "check", str(kb_file)).returncode == 0
+    matched = mediamon({**env, "MEDIAMON_KB_PATH": str(kb_file)}, "match", "-", stdin=texts["done-1"])
+    assert entries[0]["id"] in {e["id"] for e in json.loads(matched.stdout)["entities"]}
