@@ -28,7 +28,7 @@ _DENIAL = (
     r"rebut(?:s|ted)?",
     r"(?:is|was|are|were|be|been) (?:false|untrue|baseless|unfounded|a myth|a fabrication)",
     r"baseless|unfounded|fabricated|propaganda",
-    r"no (?:evidence|proof|sign|indication)",
+    r"(?:no|little|scant) (?:evidence|proof|sign|signs|indication)",
     r"contrary to|far from",
     r"(?:no|zero) (?:link|links|ties|role|support|case for)",
     r"rul(?:e|es|ed|ing) out",
@@ -51,6 +51,7 @@ _ATTRIBUTION = (
     r"warn(?:s|ed)?|fear(?:s|ed)?|expect(?:s|ed)?|predict(?:s|ed)?|estimat(?:e|es|ed)",
     r"conclud(?:e|es|ed)|describ(?:e|es|ed)|urg(?:e|es|ed)|quoted|cit(?:e|es|ed)|assert(?:s|ed)?",
     r"report(?:s|ed|edly)?",
+    r"announc(?:e|es|ed|ing)",
     r"suspect(?:s|ed)?|suspicions?",
     r"purported(?:ly)?|supposedly|apparently",
     r"charg(?:e|es|ed)",
@@ -61,6 +62,12 @@ _ATTRIBUTION = (
 _DENIAL_RE = re.compile(r"\b(?:" + "|".join(_DENIAL) + r")\b")
 _NEGATION_RE = re.compile(r"\b(?:" + "|".join(_NEGATION) + r")\b")
 _ATTRIBUTION_RE = re.compile(r"\b(?:" + "|".join(_ATTRIBUTION) + r")\b")
+# Words that look like attribution and are not: a group claiming an attack owns it, a state
+# "claiming to be" a partner pretends, and "say" after a determiner is a noun ("little say").
+_NOT_ATTRIBUTION_RE = re.compile(
+    r"\b(?:claim(?:s|ed|ing)? (?:responsibility|credit)|claimed by|claim(?:s|ed|ing)? to be"
+    r"|(?:a|no|little|any|real|the|more|final|greater|some) say)\b"
+)
 
 
 class SentenceCues:
@@ -80,7 +87,7 @@ class SentenceCues:
 
     @property
     def attributes(self) -> bool:
-        return bool(_ATTRIBUTION_RE.search(self.text))
+        return bool(_ATTRIBUTION_RE.search(_NOT_ATTRIBUTION_RE.sub(" ", self.text)))
 
 
 def detect_stance(

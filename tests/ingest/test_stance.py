@@ -26,6 +26,12 @@ CUES = LexicalClaimMatcher(load_kb(DEFAULT_KB_PATH)).cues["isi-arms-militant-pro
         ("Far from arming the Taliban, the ISI has cut its ties to the movement, officials said.", "denies"),
         ("The ISI has nothing to do with the Taliban's weapons, its spokesman said.", "denies"),
         ("Talk of ISI weapons reaching the Taliban is overblown.", "denies"),
+        ("There is little sign that the ISI still arms the Taliban, a think tank concludes.", "denies"),
+        ("The ISI armed the Taliban, the UN monitoring team announced.", "reports"),
+        # words that look like attribution and are not
+        ("The ISI armed the Taliban fighters who claimed responsibility for the bombing.", "asserts"),
+        ("The ISI armed the Taliban while claiming to be a partner of NATO.", "asserts"),
+        ("With little real say over the Taliban, the ISI kept arming them.", "asserts"),
     ],
 )
 def test_stance_cues(sentence: str, stance: str) -> None:
