@@ -345,12 +345,13 @@ class Fetcher:
         current = url
         for _hop in range(self.policy.max_redirects + 1):
             try:
+                # refused early with a clear reason, or at connect time (GuardedBackend)
                 check_target(current, self.policy.allowed_private_hosts)
+                result = self._get_once(url, current, headers, limit)
             except FetchRefused as exc:
                 return FetchResult(url, current, error=str(exc), error_kind="refused")
             except Unresolvable as exc:
                 return FetchResult(url, current, error=str(exc), error_kind="network")
-            result = self._get_once(url, current, headers, limit)
             if result.status in REDIRECT_STATUSES and "location" in result.headers:
                 target = urljoin(current, result.headers["location"])
                 if urlsplit(target).netloc != urlsplit(current).netloc:
@@ -389,10 +390,6 @@ class Fetcher:
                 return replace(base, content=_read_limited(response, limit, deadline))
         except _TooLarge:
             return FetchResult(url, current, error=f"body larger than {limit} bytes", error_kind="too_large")
-        except FetchRefused as exc:  # at connect time: the name now resolves somewhere private
-            return FetchResult(url, current, error=str(exc), error_kind="refused")
-        except Unresolvable as exc:
-            return FetchResult(url, current, error=str(exc), error_kind="network")
         except httpx.TimeoutException as exc:
             return FetchResult(url, current, error=f"timeout: {type(exc).__name__}", error_kind="network")
         except (httpx.HTTPError, httpx.InvalidURL, UnicodeError) as exc:

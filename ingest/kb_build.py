@@ -732,20 +732,19 @@ def candidates_yaml(found: Sequence[NewName], kb: KnowledgeBase) -> str:
                 "weight": 0.5,
             }
         )
+    return _dump(entries)
+
+
+def _dump(data: object) -> str:
+    """YAML in the layout of the shipped ``kb.yaml`` (key order kept, short lists inline)."""
     text: str = yaml.dump(
-        entries, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=4096
+        data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=4096
     )
     return text
 
 
 def yaml_dump(kb: KnowledgeBase) -> str:
     """The knowledge base in the layout of the shipped ``kb.yaml``; :func:`ingest.kb.load_kb` reads it."""
-
-    def dump(data: object) -> str:
-        text: str = yaml.dump(
-            data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=4096
-        )
-        return text
 
     entities = []
     for e in kb.entities:
@@ -777,9 +776,9 @@ def yaml_dump(kb: KnowledgeBase) -> str:
     )
     return "\n".join(
         [
-            header + dump({"version": kb.version, "description": kb.description}),
-            dump({"sources": sources}),
-            dump({"entities": entities}),
-            dump({"claims": claims}),
+            header + _dump({"version": kb.version, "description": kb.description}),
+            _dump({"sources": sources}),
+            _dump({"entities": entities}),
+            _dump({"claims": claims}),
         ]
     )

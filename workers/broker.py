@@ -61,15 +61,14 @@ class Transport(kombu_redis.Transport):
         except self.connection_errors:
             raise  # the broker went away: kombu reconnects and the message is restored
         except Exception as exc:
-            self._set_aside(message, f"{type(exc).__name__}: {exc}")
+            self._set_aside(message, f"{type(exc).__name__}: {exc}", message["properties"]["delivery_tag"])
 
-    def _set_aside(self, message: Any, reason: str) -> None:
+    def _set_aside(self, message: Any, reason: str, tag: str | None = None) -> None:
         channel = next((c for c in self.channels if isinstance(c, Channel)), None)
         if channel is None:  # pragma: no cover -- a delivery always comes through a channel
             log.error("dropped an unreadable broker message (%s): %.200r", reason, message)
             return
         channel.quarantine(json.dumps(message), reason)
-        tag = message["properties"]["delivery_tag"] if _is_envelope(message) else None
         if tag is not None and tag in channel.qos._delivered:
             # Recorded as unacknowledged before it failed: acknowledge it, or kombu restores it
             # to the queue when the worker stops, and it stops the next worker too.
