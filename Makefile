@@ -1,6 +1,6 @@
 # Two commands do all set-up on a fresh machine with Python 3.11+:
 #   make run    creates .venv, installs pinned dependencies, migrates the database, runs one pass
-#   make test   the same set-up, then lint, type checks, migration drift check and the test suite
+#   make test   the same set-up, then lint, import contracts, type checks, migration drift check and the tests
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -22,6 +22,7 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports   # the one-way import contracts in pyproject.toml
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

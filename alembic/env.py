@@ -7,7 +7,7 @@ from logging.config import fileConfig
 from sqlalchemy import Connection
 
 from alembic import context
-from mediamon.settings import Settings
+from config.settings import Settings
 from schema.db import make_engine
 from schema.models import Base
 

@@ -15,12 +15,13 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from ingest.calibration import load_calibration
-from ingest.kb import load_kb
-from ingest.match import Matcher, split_sentences
-from ingest.semantic import MiniLMEncoder, SemanticClaimMatcher, Vectors
-from mediamon.evaluation import compose_articles, load_dev_set
-from mediamon.settings import DEFAULT_CALIBRATION_PATH, DEFAULT_KB_PATH
+from config.settings import DEFAULT_CALIBRATION_PATH, DEFAULT_KB_PATH
+from matching.calibration import load_calibration
+from matching.evaluation import compose_articles, load_dev_set
+from matching.kb import load_kb
+from matching.matcher import Matcher
+from matching.semantic import MiniLMEncoder, SemanticClaimMatcher, Vectors
+from matching.sentences import split_sentences
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 WORDS_PER_ARTICLE = 800

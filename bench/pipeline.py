@@ -22,15 +22,19 @@ from pathlib import Path
 
 import trafilatura
 
+from config.settings import DEFAULT_KB_PATH, Settings
 from ingest.http import Fetcher, FetchPolicy
-from ingest.kb import load_kb
-from ingest.match import Matcher
 from ingest.outcomes import ArticleReport, PollReport
-from ingest.pipeline import Pipeline, PipelineConfig
-from mediamon.settings import DEFAULT_KB_PATH, Settings
-from mediamon.wiring import build_matcher
+from matching.kb import load_kb
+from matching.matcher import Matcher
 from schema.db import make_engine, make_session_factory, upgrade_database
 from schema.models import Feed
+from services.articles import ArticleProcessor
+from services.knowledge import sync_kb
+from services.limits import WriteLimits
+from services.polling import FeedPoller
+from services.run_once import run_once
+from services.wiring import build_matcher
 from tests.support.corpus_site import PAGES_DIR, CorpusSite, load_manifest
 from tests.support.extraction_quality import score_extraction
 
@@ -59,17 +63,16 @@ def run_pipeline(
                     timings[stage].append(item.timings_ms[stage])
 
     with Fetcher(policy) as fetcher:
-        pipeline = Pipeline(
-            sessions, fetcher, Matcher(load_kb(DEFAULT_KB_PATH)), PipelineConfig(fetch_workers=4)
-        )
-        pipeline.sync_kb()
+        limits = WriteLimits(fetch_workers=4)
+        articles = ArticleProcessor(sessions, fetcher, Matcher(load_kb(DEFAULT_KB_PATH)), limits)
+        sync_kb(sessions, articles.matcher.kb)
         with sessions.begin() as session:
             feed = Feed(url=site.url(f"/feeds/corpus.rss?n={pages}"))
             session.add(feed)
             session.flush()
             feed_id = feed.id
         started = time.perf_counter()
-        pipeline.run_once([feed_id], progress=on_progress)
+        run_once(FeedPoller(sessions, fetcher, limits), articles, [feed_id], progress=on_progress)
         elapsed = time.perf_counter() - started
     engine.dispose()
     # The feed's parse time is spread over its articles, as the other stages are per article.

@@ -49,8 +49,8 @@ import psycopg
 import redis
 from sqlalchemy import Engine, func, insert, select
 
+from config.settings import Settings
 from ingest.clean import CleanArticle, clean_html
-from mediamon.settings import Settings
 from schema.db import make_engine, upgrade_database
 from schema.models import Article, ArticleState, Feed, FetchLog
 from tests.support.corpus_site import (

@@ -92,3 +92,9 @@ def _language(declared: str | None, text: str) -> str | None:
         return declared.split("-")[0].split("_")[0].lower()[:16]
     language, _score = py3langid.classify(text[:5000])
     return str(language)
+
+
+def clean_text(html: bytes) -> str:
+    """The main text of a page as the pipeline extracts it; empty when there is none."""
+    cleaned = clean_html(html)
+    return cleaned.text if isinstance(cleaned, CleanArticle) else ""

@@ -1,4 +1,4 @@
-"""The one HTTP client: limits, conditional GET, SSRF guard, retries, politeness.
+"""The one HTTP client: limits, conditional GET, SSRF guard (``ingest.ssrf``), retries, politeness.
 
 Every byte mediamon downloads goes through :meth:`Fetcher.fetch`. It never raises for
 anything a remote server can do; it returns a :class:`FetchResult` whose ``error`` says
@@ -12,6 +12,8 @@ Errors (``FetchResult.error_kind``)::
     redirects    more redirect hops than allowed
     http         a status >= 400 after retries (``status`` says which)
     network      DNS, connect, read or TLS failure, or a timeout, after retries
+    host_busy    no politeness slot for the host within the gate's wait limit: not retried
+                 here (the wait already happened), a soft failure for the caller
 
 Retries: 429 and 5xx responses and network errors are retried with exponential backoff,
 honouring ``Retry-After`` up to ``max_retry_wait``; a longer ``Retry-After`` is returned to
@@ -21,25 +23,21 @@ the caller (``retry_after``) so the scheduler, not a sleeping worker, waits it o
 from __future__ import annotations
 
 import email.utils
-import ipaddress
-import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 from urllib.parse import urljoin, urlsplit
 
-import httpcore
 import httpx
 
-if TYPE_CHECKING:
-    from mediamon.settings import Settings
+from ingest.ssrf import FetchRefused, Unresolvable, check_target, guarded_transport
 
-SocketOption = tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple[int, int, None, int]
-
+FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
+PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
@@ -61,22 +59,6 @@ class FetchPolicy:
     max_retry_wait: float = 30.0
     per_host_concurrency: int = 2
     allowed_private_hosts: frozenset[str] = frozenset()
-
-    @classmethod
-    def from_settings(cls, settings: Settings, *, max_bytes: int) -> FetchPolicy:
-        return cls(
-            user_agent=settings.user_agent,
-            connect_timeout=settings.connect_timeout,
-            read_timeout=settings.read_timeout,
-            download_timeout=settings.download_timeout,
-            max_bytes=max_bytes,
-            max_redirects=settings.max_redirects,
-            retries=settings.http_retries,
-            backoff=settings.retry_backoff,
-            max_retry_wait=settings.max_retry_wait,
-            per_host_concurrency=settings.per_host_concurrency,
-            allowed_private_hosts=settings.allowed_private_hosts,
-        )
 
 
 @dataclass(frozen=True)
@@ -138,93 +120,8 @@ class FetchResult:
         return None
 
 
-class FetchRefused(Exception):
-    """The target is not allowed (scheme, or a private address without permission)."""
-
-
-class Unresolvable(Exception):
-    """The host name does not resolve (DNS down, or no such host): a network error, retried later."""
-
-
 class _TooLarge(Exception):
     pass
-
-
-def check_target(url: str, allowed_hosts: frozenset[str]) -> None:
-    """Raise :class:`FetchRefused` unless ``url`` is http(s) to a public address.
-
-    The early check, before a request takes a politeness slot, with a clear reason. The one
-    that counts is made again at connect time (:class:`GuardedBackend`) on the very addresses
-    the socket uses: a DNS server that answers "public" here and "private" a moment later
-    (DNS rebinding) gains nothing. Hosts named in ``allowed_hosts`` skip the address check.
-    """
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        raise FetchRefused(f"scheme {parts.scheme!r} is not fetched")
-    host = (parts.hostname or "").lower()
-    if not host:
-        raise FetchRefused("URL has no host")
-    public_addresses(host, parts.port or (443 if parts.scheme == "https" else 80), allowed_hosts)
-
-
-def public_addresses(host: str, port: int, allowed_hosts: frozenset[str]) -> list[str]:
-    """The addresses ``host`` resolves to, once each, in the resolver's order; :class:`FetchRefused`
-    if any is not public (an attacker controlling DNS can return a public and a private one),
-    :class:`Unresolvable` if there are none. An allowed host is returned as it is."""
-    host = host.lower()
-    if host in allowed_hosts:
-        return [host]
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise Unresolvable(f"cannot resolve {host}: {exc}") from exc
-    addresses = list(dict.fromkeys(str(info[4][0]).split("%")[0] for info in infos))
-    for text in addresses:
-        address = ipaddress.ip_address(text)
-        if not address.is_global or address.is_multicast:
-            raise FetchRefused(
-                f"{host} resolves to non-public address {address}; "
-                "add it to MEDIAMON_ALLOWED_PRIVATE_HOSTS to allow it"
-            )
-    return addresses
-
-
-class GuardedBackend(httpcore.SyncBackend):
-    """httpcore's socket layer, resolving and checking each host itself and connecting to the
-    checked address (TLS still verifies the certificate against the host name)."""
-
-    def __init__(self, allowed_hosts: frozenset[str]) -> None:
-        self._allowed_hosts = allowed_hosts
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[SocketOption] | None = None,
-    ) -> httpcore.NetworkStream:
-        addresses = public_addresses(host, port, self._allowed_hosts)
-        for address in addresses[:-1]:  # the next address when one does not answer
-            try:
-                return super().connect_tcp(address, port, timeout, local_address, socket_options)
-            except httpcore.ConnectError:
-                continue
-        return super().connect_tcp(addresses[-1], port, timeout, local_address, socket_options)
-
-
-def guarded_transport(limits: httpx.Limits, allowed_hosts: frozenset[str]) -> httpx.HTTPTransport:
-    """httpx's transport over a :class:`GuardedBackend` (httpx takes no backend argument, so
-    its connection pool is replaced by an equal one that has it)."""
-    transport = httpx.HTTPTransport(limits=limits, trust_env=False)
-    transport._pool = httpcore.ConnectionPool(
-        ssl_context=httpx.create_ssl_context(trust_env=False),
-        max_connections=limits.max_connections,
-        max_keepalive_connections=limits.max_keepalive_connections,
-        keepalive_expiry=limits.keepalive_expiry,
-        network_backend=GuardedBackend(allowed_hosts),
-    )
-    return transport
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -242,6 +139,11 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
         when = when.replace(tzinfo=UTC)
     current = now if now is not None else time.time()
     return max(0.0, when.timestamp() - current)
+
+
+class PolitenessTimeout(Exception):
+    """No slot for a host became free within a gate's wait limit; :meth:`Fetcher.fetch` turns
+    it into a ``host_busy`` result, so the caller records it like any other failure."""
 
 
 class HostGate(Protocol):
@@ -388,6 +290,8 @@ class Fetcher:
                     raise _TooLarge
                 deadline = time.monotonic() + self.policy.download_timeout
                 return replace(base, content=_read_limited(response, limit, deadline))
+        except PolitenessTimeout as exc:
+            return FetchResult(url, current, error=str(exc), error_kind="host_busy")
         except _TooLarge:
             return FetchResult(url, current, error=f"body larger than {limit} bytes", error_kind="too_large")
         except httpx.TimeoutException as exc:

@@ -1,15 +1,46 @@
-"""What the pipeline's units of work report: one feed poll, one article, one one-shot run.
+"""How each unit of work ends: one feed poll, one article, one one-shot run.
 
-Plain records, so the CLI, the Celery tasks and the benchmark read results without touching
-the database.
+Every fetch and every article ends in an explicit outcome (an enum, never a bare string), and
+the reports are plain records, so the CLI, the Celery tasks and the benchmark read results
+without touching the database. The store keeps :class:`PollOutcome` in the fetch log.
 """
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
-from typing import Literal
 
-from schema.models import PollOutcome
+from ingest.http import FetchResult
+
+#: Live feeds and sites do return these and come back: a soft failure, retried later.
+SOFT_HTTP_STATUSES = frozenset({404, 408, 425, 429, 500, 502, 503, 504})
+
+
+def is_soft_failure(fetched: FetchResult) -> bool:
+    """A failed download worth trying again later: network trouble, a host whose politeness
+    slot stayed busy, or a soft status."""
+    return fetched.error_kind in ("network", "host_busy") or fetched.status in SOFT_HTTP_STATUSES
+
+
+class PollOutcome(enum.StrEnum):
+    """How one poll of a feed ended (Media Cloud's SUCC/NOUPD/SOFT/HARD, spelled out)."""
+
+    OK = "ok"  # parsed, entries taken
+    NOT_MODIFIED = "not_modified"  # 304: nothing parsed
+    UNCHANGED = "unchanged"  # 200 but the same body as last time: nothing parsed
+    SOFT_FAILURE = "soft_failure"  # 404/429/5xx/timeouts/host busy: live feeds do come back
+    HARD_FAILURE = "hard_failure"  # refused target, not a feed, no entries, 4xx other than 404/429
+
+
+class ArticleOutcome(enum.StrEnum):
+    """How one step on one article ended."""
+
+    DONE = "done"  # cleaned, matched, stored
+    DUPLICATE = "duplicate"  # same content as an article already stored
+    FAILED = "failed"  # could not be fetched or extracted; the report's error says why
+    RETRY = "retry"  # a soft download failure: back to pending for another attempt
+    FETCHED = "fetched"  # (service) page downloaded and staged for extraction
+    SKIPPED = "skipped"  # nothing to do: gone, or already moved on (a redelivered task)
 
 
 @dataclass(frozen=True)
@@ -28,9 +59,6 @@ class PollReport:
     @property
     def failed(self) -> bool:
         return self.outcome in (PollOutcome.SOFT_FAILURE, PollOutcome.HARD_FAILURE)
-
-
-ArticleOutcome = Literal["done", "duplicate", "failed", "retry", "fetched", "skipped"]
 
 
 @dataclass(frozen=True)
@@ -69,14 +97,14 @@ class RunSummary:
             self.feed_errors.append((report.url, report.error or report.outcome.value))
 
     def add_article(self, report: ArticleReport) -> None:
-        if report.outcome == "done":
+        if report.outcome is ArticleOutcome.DONE:
             self.articles_done += 1
             self.claim_matches += report.claim_matches
             self.mentions += report.mentions
-        elif report.outcome == "duplicate":
+        elif report.outcome is ArticleOutcome.DUPLICATE:
             self.articles_duplicate += 1
-        elif report.outcome == "failed":
+        elif report.outcome is ArticleOutcome.FAILED:
             self.articles_failed += 1
             self.article_errors.append((report.article_id, report.error or "failed"))
-        elif report.outcome == "retry":
+        elif report.outcome is ArticleOutcome.RETRY:
             self.articles_retry += 1

@@ -69,7 +69,7 @@ from typing import TYPE_CHECKING
 
 import redis
 
-from ingest.http import HostLimiter
+from ingest.http import HostLimiter, PolitenessTimeout
 
 if TYPE_CHECKING:
     from redis.commands.core import Script
@@ -120,10 +120,6 @@ redis.call('SET', KEYS[2], string.format('%.0f', now + min_delay),
            'PX', math.ceil(min_delay / 1000) + margin)
 return {1}
 """
-
-
-class PolitenessTimeout(Exception):
-    """No slot for a host became free within ``wait_timeout_s``."""
 
 
 class LocalHostGate:

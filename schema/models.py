@@ -30,6 +30,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from ingest.outcomes import PollOutcome
+
 # Stable constraint names so Alembic migrations are the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -75,16 +77,6 @@ class Base(DeclarativeBase):
 class FeedState(enum.StrEnum):
     ACTIVE = "active"
     DEAD = "dead"
-
-
-class PollOutcome(enum.StrEnum):
-    """How one poll of a feed ended (Media Cloud's SUCC/NOUPD/SOFT/HARD, spelled out)."""
-
-    OK = "ok"  # parsed, entries taken
-    NOT_MODIFIED = "not_modified"  # 304: nothing parsed
-    UNCHANGED = "unchanged"  # 200 but the same body as last time: nothing parsed
-    SOFT_FAILURE = "soft_failure"  # 404/429/5xx/timeouts: live feeds do come back
-    HARD_FAILURE = "hard_failure"  # refused target, not a feed, no entries, 4xx other than 404/429
 
 
 class ArticleState(enum.StrEnum):

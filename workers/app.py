@@ -8,7 +8,8 @@ the tasks.
 Delivery: tasks are acknowledged after they finish (``acks_late``) and re-queued if the
 worker process dies (``reject_on_worker_lost``); each worker process takes one message at a
 time (prefetch 1) so a slow site cannot hold others hostage; results are not stored. A message
-no worker can read is set aside, not fatal (``workers.broker``).
+no worker can read is set aside, not fatal (``workers.broker``). Every key in the broker's Redis
+carries ``settings.broker_key_prefix``, so several deployments can share one Redis database.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from urllib.parse import urlsplit
 from celery import Celery
 from kombu.entity import Exchange, Queue
 
-from mediamon.settings import Settings
+from config.settings import Settings
 from workers.schedule import beat_schedule
 
 DEFAULT_BROKER_URL = "redis://localhost:6379/0"
@@ -47,7 +48,9 @@ def create_app(settings: Settings) -> Celery:
         broker_url=broker_url,
         broker_transport=BROKER_TRANSPORTS.get(urlsplit(broker_url).scheme),
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": 3600},
+        # kombu prefixes its keys (queues, bindings, unacked messages, fanout channels) with
+        # global_keyprefix; workers.broker and workers.metrics name theirs the same way.
+        broker_transport_options={"visibility_timeout": 3600, "global_keyprefix": settings.broker_key_prefix},
         task_serializer="json",
         accept_content=["json"],
         task_ignore_result=True,

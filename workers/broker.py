@@ -12,6 +12,13 @@ Here such a payload is logged, kept whole on a capped Redis list for a person to
 messages go through kombu untouched; broker connection errors still propagate, so kombu's
 reconnection works as before. ``workers.app`` selects this transport for ``redis://`` and
 ``rediss://`` broker URLs.
+
+Key prefix. With ``global_keyprefix`` (``MEDIAMON_BROKER_KEY_PREFIX``) kombu's client prefixes
+the keys of the commands it knows (queues, bindings, unacked hash, index and mutex, fanout
+channels), not all: LTRIM and EXISTS go out unprefixed (kombu 5.7). So the quarantine is
+written by a plain client under an explicitly prefixed name (:func:`quarantine_key`), and a
+passive ``queue_declare`` (the sweeper asks whether a queue is empty) checks the prefixed lists
+instead of kombu's unprefixed EXISTS, which answers "no such queue" for a full one.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import json
 import logging
 from typing import Any
 
+import redis
 from kombu.transport import redis as kombu_redis
 
 log = logging.getLogger(__name__)
@@ -30,7 +38,17 @@ QUARANTINE = "mediamon.quarantine"
 QUARANTINE_MAX = 1000
 
 
+def quarantine_key(key_prefix: str) -> str:
+    """The quarantine list's key for a deployment whose broker keys carry ``key_prefix``."""
+    return f"{key_prefix}{QUARANTINE}"
+
+
 class Channel(kombu_redis.Channel):
+    def _has_queue(self, queue: str, **kwargs: Any) -> bool:
+        # kombu asks EXISTS, which its prefixing client sends unprefixed. A Redis list exists
+        # while it holds an item, and LLEN (what _size sends) is prefixed.
+        return bool(self._size(queue))  # type: ignore[no-untyped-call]
+
     def _brpop_read(self, **options: Any) -> Any:
         try:
             return super()._brpop_read(**options)  # type: ignore[no-untyped-call]
@@ -40,13 +58,16 @@ class Channel(kombu_redis.Channel):
             return True  # one message handled (set aside), as kombu returns for a delivery
 
     def quarantine(self, payload: str, reason: str) -> None:
-        log.error("set aside an unreadable broker message (%s) on %s: %.200r", reason, QUARANTINE, payload)
+        key = quarantine_key(self.global_keyprefix)
+        log.error("set aside an unreadable broker message (%s) on %s: %.200r", reason, key, payload)
         try:
-            with self.conn_or_acquire() as client:
-                pipe = client.pipeline()
-                pipe.lpush(QUARANTINE, payload).ltrim(QUARANTINE, 0, QUARANTINE_MAX - 1).execute()
+            # A plain client on the channel's pool: kombu's would prefix the LPUSH and not the LTRIM.
+            with redis.Redis(connection_pool=self.pool).pipeline() as pipe:
+                pipe.lpush(key, payload)
+                pipe.ltrim(key, 0, QUARANTINE_MAX - 1)
+                pipe.execute()
         except self.connection_errors:
-            log.exception("could not keep the unreadable message on %s", QUARANTINE)
+            log.exception("could not keep the unreadable message on %s", key)
 
 
 class Transport(kombu_redis.Transport):

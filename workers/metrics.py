@@ -24,8 +24,10 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from sqlalchemy.orm import Session, sessionmaker
 
+from ingest.outcomes import PollOutcome
 from schema import queries
-from schema.models import ArticleState, PollOutcome
+from schema.models import ArticleState
+from workers.broker import quarantine_key
 
 WINDOW = timedelta(hours=1)
 QUANTILES = (0.5, 0.95, 0.99)
@@ -37,11 +39,14 @@ class ServiceCollector(Collector):
         sessions: sessionmaker[Session],
         broker: redis.Redis | None,
         queues: Sequence[str],
+        *,
+        key_prefix: str,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._sessions = sessions
         self._broker = broker
         self._queues = queues
+        self._key_prefix = key_prefix
         self._clock = clock
 
     def collect(self) -> Iterable[Metric]:
@@ -81,16 +86,25 @@ class ServiceCollector(Collector):
         if self._broker is None:
             return gauge
         try:
-            for queue, depth in queue_depths(self._broker, self._queues).items():
+            for queue, depth in queue_depths(self._broker, self._queues, key_prefix=self._key_prefix).items():
                 gauge.add_metric([queue], depth)
         except redis.RedisError:
             pass  # an unreachable broker shows as missing series, not as a failed scrape
         return gauge
 
 
-def queue_depths(broker: redis.Redis, queues: Sequence[str]) -> dict[str, int]:
-    """Messages waiting in each Celery queue (the Redis transport keeps a queue as a list)."""
-    return {queue: int(broker.llen(queue)) for queue in queues}
+def broker_counts(broker: redis.Redis, queues: Sequence[str], *, key_prefix: str) -> dict[str, int]:
+    """For `mediamon status`: messages waiting per queue, and unreadable ones set aside."""
+    depths = queue_depths(broker, queues, key_prefix=key_prefix)
+    counts = {f"queue {queue}": depth for queue, depth in depths.items()}
+    counts["quarantined messages"] = int(broker.llen(quarantine_key(key_prefix)))  # see workers.broker
+    return counts
+
+
+def queue_depths(broker: redis.Redis, queues: Sequence[str], *, key_prefix: str) -> dict[str, int]:
+    """Messages waiting in each Celery queue. The Redis transport keeps a queue as a list named
+    ``key_prefix + queue`` (the deployment's ``broker_key_prefix``, kombu's ``global_keyprefix``)."""
+    return {queue: int(broker.llen(f"{key_prefix}{queue}")) for queue in queues}
 
 
 def _quantiles(name: str, documentation: str, values: list[float]) -> Metric:

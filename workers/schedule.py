@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mediamon.settings import Settings
+from config.settings import Settings
 
 
 def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""Thin tasks: each takes ids, makes one call into ``ingest.pipeline`` (which owns the
+"""Thin tasks: each takes ids, makes one call into ``services`` (which owns the
 transaction), and enqueues follow-up work only after that call has committed.
 
 An article's way through the queues::
@@ -27,11 +27,11 @@ from celery import current_app, shared_task
 from kombu.exceptions import OperationalError as BrokerError
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from ingest.outcomes import ArticleReport
-from ingest.pipeline import Pipeline
-from mediamon.settings import Settings
-from mediamon.wiring import build_matcher, build_pipeline, open_store
+from config.settings import Settings
+from ingest.outcomes import ArticleOutcome, ArticleReport
 from schema.models import ArticleState
+from services.knowledge import sync_kb
+from services.wiring import WritePath, build_write_path, open_store
 
 log = logging.getLogger("mediamon.tasks")
 
@@ -48,18 +48,19 @@ RETRY = {
 
 
 @cache
-def _pipeline() -> Pipeline:
-    """One pipeline per worker process, built after the fork from the app's Settings."""
+def _services() -> WritePath:
+    """One set of services per worker process, built after the fork from the app's Settings."""
     settings: Settings = current_app.conf.mediamon_settings
-    pipeline = build_pipeline(settings, open_store(settings, migrate=False), build_matcher(settings))
-    pipeline.sync_kb()  # matches reference entity and claim rows of this knowledge-base version
-    return pipeline
+    built = build_write_path(settings, open_store(settings, migrate=False))
+    # Matches reference the entity and claim rows of this knowledge-base version.
+    sync_kb(built.articles.sessions, built.articles.matcher.kb)
+    return built
 
 
 @shared_task(name="workers.tasks.dispatch_due_feeds", ignore_result=True, **RETRY)
 def dispatch_due_feeds(limit: int = 500) -> int:
     """Lease the feeds whose time has come and enqueue one poll each."""
-    feed_ids = _pipeline().lease_due_feeds(limit)
+    feed_ids = _services().poller.lease_due(limit)
     _enqueue(poll_feed, feed_ids)
     log.info("dispatch feeds=%d", len(feed_ids))
     return len(feed_ids)
@@ -67,7 +68,7 @@ def dispatch_due_feeds(limit: int = 500) -> int:
 
 @shared_task(name="workers.tasks.poll_feed", ignore_result=True, time_limit=120, soft_time_limit=100, **RETRY)
 def poll_feed(feed_id: int) -> None:
-    report = _pipeline().poll_feed(feed_id)
+    report = _services().poller.poll(feed_id)
     log.info(
         "poll feed=%d outcome=%s http_ms=%d entries=%d new=%d error=%r",
         feed_id,
@@ -85,9 +86,9 @@ def poll_feed(feed_id: int) -> None:
 )
 def fetch_article(article_id: int) -> None:
     started = time.perf_counter()
-    report = _pipeline().stage_article(article_id)
+    report = _services().articles.stage(article_id)
     _log_article(report, started)
-    if report.outcome == "fetched":
+    if report.outcome is ArticleOutcome.FETCHED:
         _enqueue(extract_article, [article_id])
 
 
@@ -96,7 +97,7 @@ def fetch_article(article_id: int) -> None:
 )
 def extract_article(article_id: int) -> None:
     started = time.perf_counter()
-    _log_article(_pipeline().extract_article(article_id), started)
+    _log_article(_services().articles.extract(article_id), started)
 
 
 @shared_task(name="workers.tasks.sweep_stale_articles", ignore_result=True, **RETRY)
@@ -106,13 +107,13 @@ def sweep_stale_articles(older_than_s: int = 900, limit: int = 5000) -> int:
     Only while the queue that would hold their message is empty: a row untouched for a while
     behind a long backlog is waiting its turn, not lost, and must not be queued twice.
     """
-    pipeline = _pipeline()
+    articles = _services().articles
     pending: list[int] = []
     fetched: list[int] = []
     if _queue_is_empty(fetch_article.name):
-        pending = pipeline.stale_articles(ArticleState.PENDING, older_than_s, limit)
+        pending = articles.stale(ArticleState.PENDING, older_than_s, limit)
     if _queue_is_empty(extract_article.name):
-        fetched = pipeline.stale_articles(ArticleState.FETCHED, older_than_s, limit)
+        fetched = articles.stale(ArticleState.FETCHED, older_than_s, limit)
     _enqueue(fetch_article, pending)
     _enqueue(extract_article, fetched)
     if pending or fetched:

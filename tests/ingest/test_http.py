@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from ingest.clean import CleanArticle, clean_html
-from ingest.http import Fetcher, FetchRefused, check_target, http_date, parse_retry_after
+from ingest.http import Fetcher, http_date, parse_retry_after
 from tests.support.corpus_site import PAGES_DIR, CorpusSite, Request, Response, load_manifest
 
 PAGE = load_manifest()[0]["file"]
@@ -270,14 +270,6 @@ def test_private_and_odd_targets_refused(refusing_fetcher: Fetcher, url: str) ->
     assert result.error_kind == "refused", result.error
     assert result.content == b""
     assert time.monotonic() - started < 1  # refused before any connection attempt
-
-
-def test_check_target() -> None:
-    with pytest.raises(FetchRefused):
-        check_target("http://127.0.0.1:8080/", frozenset())
-    with pytest.raises(FetchRefused):
-        check_target("gopher://example.org/", frozenset({"example.org"}))
-    check_target("http://127.0.0.1:8080/", frozenset({"127.0.0.1"}))  # allowed explicitly
 
 
 def test_dns_rebinding_is_refused_at_connect_time(

@@ -19,8 +19,8 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from ingest.http import Fetcher, FetchPolicy
-from ingest.politeness import PolitenessTimeout, RedisHostGate
+from ingest.http import Fetcher, FetchPolicy, PolitenessTimeout
+from ingest.politeness import RedisHostGate
 from tests.support.corpus_site import CorpusSite, Request, Response
 
 pytestmark = pytest.mark.integration

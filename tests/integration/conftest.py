@@ -1,5 +1,9 @@
 """Fixtures for the service tests: real `mediamon worker`/`mediamon beat` processes on the
-machine's Redis and PostgreSQL (see test_service.py and test_service_faults.py)."""
+machine's Redis and PostgreSQL (see test_service.py and test_service_faults.py).
+
+Another test run may use the same servers at the same time: each test's service keeps its Redis
+keys under a prefix of its own (``MEDIAMON_BROKER_KEY_PREFIX``) and the database is one per run
+and xdist worker (tests.support.databases)."""
 
 from __future__ import annotations
 
@@ -15,34 +19,37 @@ import pytest
 import redis
 
 from tests.support.databases import truncate_all
-
-REDIS_URL = "redis://127.0.0.1:6379"
+from tests.support.redis_keys import REDIS_URL, redis_namespace
 
 Spawn = Callable[..., subprocess.Popen[bytes]]
 
 
 @pytest.fixture
-def broker_url(worker_id: str) -> Iterator[str]:
-    """A Redis database of its own per xdist worker, emptied before and after."""
-    number = 10 + (int(worker_id[2:]) if worker_id.startswith("gw") else 5)
-    url = f"{REDIS_URL}/{number}"
-    client = redis.Redis.from_url(url)
-    try:
-        client.flushdb()
-    except redis.ConnectionError as exc:
-        pytest.fail(f"Redis at {REDIS_URL} is required for the service tests: {exc}")
-    yield url
-    client.flushdb()
-    client.close()
+def broker_namespace(worker_id: str) -> Iterator[tuple[redis.Redis, str]]:
+    """A client of the machine's shared Redis and a key prefix of this test alone; the keys
+    under it are deleted afterwards (nothing else: the database is not ours to flush)."""
+    with redis_namespace(worker_id) as namespace:
+        yield namespace
 
 
 @pytest.fixture
-def service_env(pg_url: str, broker_url: str, tmp_path: Path) -> dict[str, str]:
+def broker_url(broker_namespace: tuple[redis.Redis, str]) -> str:
+    return REDIS_URL
+
+
+@pytest.fixture
+def broker_key_prefix(broker_namespace: tuple[redis.Redis, str]) -> str:
+    return broker_namespace[1]
+
+
+@pytest.fixture
+def service_env(pg_url: str, broker_url: str, broker_key_prefix: str, tmp_path: Path) -> dict[str, str]:
     truncate_all(pg_url)
     env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIAMON_")}
     env.update(
         MEDIAMON_DATABASE_URL=pg_url,
         MEDIAMON_BROKER_URL=broker_url,
+        MEDIAMON_BROKER_KEY_PREFIX=broker_key_prefix,
         MEDIAMON_ALLOWED_PRIVATE_HOSTS="127.0.0.1",
         MEDIAMON_DISPATCH_INTERVAL_S="1",
         MEDIAMON_SWEEP_INTERVAL_S="2",
@@ -54,8 +61,9 @@ def service_env(pg_url: str, broker_url: str, tmp_path: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def spawn(tmp_path: Path) -> Iterator[Spawn]:
-    """Start `mediamon ...` processes; all are stopped (TERM, then KILL) at the end."""
+def spawn(tmp_path: Path, broker_namespace: tuple[redis.Redis, str]) -> Iterator[Spawn]:
+    """Start `mediamon ...` processes; all are stopped (TERM, then KILL) at the end, before
+    their broker keys are deleted."""
     processes: list[subprocess.Popen[bytes]] = []
 
     def start(env: dict[str, str], *args: str, log: str) -> subprocess.Popen[bytes]:

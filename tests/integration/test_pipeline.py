@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 import html
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from config.settings import DEFAULT_KB_PATH
 from ingest.http import Fetcher, FetchPolicy
-from ingest.kb import KnowledgeBase, load_kb
-from ingest.match import Matcher
-from ingest.pipeline import Pipeline, PipelineConfig
-from mediamon.settings import DEFAULT_KB_PATH
-from schema import store
-from schema.models import Article, ArticleState, ClaimMatch, Feed, FetchLog, Mention, Page, PollOutcome
+from ingest.outcomes import PollOutcome
+from ingest.politeness import RedisHostGate
+from matching.kb import KnowledgeBase, load_kb
+from matching.matcher import Matcher
+from schema import writes
+from schema.models import Article, ArticleState, ClaimMatch, Feed, FetchLog, Mention, Page
+from services.articles import ArticleProcessor
+from services.knowledge import sync_kb
+from services.limits import WriteLimits
+from services.polling import FeedPoller
+from services.run_once import run_once
+from services.wiring import WritePath
 from tests.support.corpus_site import PAGES_DIR, CorpusSite, FeedItem, Response, build_rss, load_manifest
 
 SEEDS_DIR = Path(__file__).resolve().parents[3] / "shared" / "seeds"
@@ -34,11 +43,11 @@ def site() -> Iterator[CorpusSite]:
 
 
 @pytest.fixture
-def make_pipeline() -> Iterator[Callable[..., Pipeline]]:
+def make_pipeline() -> Iterator[Callable[..., WritePath]]:
     """Build pipelines for a test; their HTTP clients are closed afterwards."""
     fetchers: list[Fetcher] = []
 
-    def build(sessions: sessionmaker[Session], kb: KnowledgeBase, *, allow_local: bool = True) -> Pipeline:
+    def build(sessions: sessionmaker[Session], kb: KnowledgeBase, *, allow_local: bool = True) -> WritePath:
         pipeline = _pipeline(sessions, kb, allow_local=allow_local)
         fetchers.append(pipeline.fetcher)
         return pipeline
@@ -48,7 +57,7 @@ def make_pipeline() -> Iterator[Callable[..., Pipeline]]:
         fetcher.close()
 
 
-def _pipeline(sessions: sessionmaker[Session], kb: KnowledgeBase, *, allow_local: bool) -> Pipeline:
+def _pipeline(sessions: sessionmaker[Session], kb: KnowledgeBase, *, allow_local: bool) -> WritePath:
     policy = FetchPolicy(
         user_agent="mediamon-test",
         allowed_private_hosts=frozenset({"127.0.0.1"}) if allow_local else frozenset(),
@@ -57,7 +66,12 @@ def _pipeline(sessions: sessionmaker[Session], kb: KnowledgeBase, *, allow_local
         read_timeout=5,
         connect_timeout=2,
     )
-    return Pipeline(sessions, Fetcher(policy), Matcher(kb), PipelineConfig(fetch_workers=4))
+    fetcher, limits = Fetcher(policy), WriteLimits(fetch_workers=4)
+    return WritePath(
+        fetcher,
+        FeedPoller(sessions, fetcher, limits),
+        ArticleProcessor(sessions, fetcher, Matcher(kb), limits),
+    )
 
 
 def add_feed(sessions: sessionmaker[Session], url: str) -> int:
@@ -73,7 +87,7 @@ def accept(sessions: sessionmaker[Session], urls: list[str]) -> list[int]:
         feed = Feed(url="http://127.0.0.1/feeds/none.rss")
         session.add(feed)
         session.flush()
-        return store.add_pending_articles(session, feed.id, [{"canonical_url": u, "url": u} for u in urls])
+        return writes.add_pending_articles(session, feed.id, [{"canonical_url": u, "url": u} for u in urls])
 
 
 def count(sessions: sessionmaker[Session], model: type) -> int:
@@ -97,7 +111,7 @@ def test_run_once_stores_corpus_articles_and_a_second_run_adds_nothing(sessions,
     pipeline = make_pipeline(sessions, kb)
     feed_id = add_feed(sessions, site.url("/feeds/corpus.rss?n=12"))
 
-    first = pipeline.run_once([feed_id])
+    first = run_once(pipeline.poller, pipeline.articles, [feed_id])
 
     assert first.feeds_polled == 1
     assert first.feeds_failed == 0
@@ -114,7 +128,7 @@ def test_run_once_stores_corpus_articles_and_a_second_run_adds_nothing(sessions,
     assert all(a.published is not None and a.published.tzinfo is not None for a in done)
     mentions, matches = count(sessions, Mention), count(sessions, ClaimMatch)
 
-    second = pipeline.run_once([feed_id])
+    second = run_once(pipeline.poller, pipeline.articles, [feed_id])
 
     assert second.articles_new == 0
     assert second.feeds_not_modified == 1  # 304 on the conditional GET
@@ -130,7 +144,7 @@ def test_tracking_parameters_do_not_make_new_articles(sessions, kb, site, make_p
     plain = add_feed(sessions, site.url("/feeds/corpus.rss?n=5"))
     tracked = add_feed(sessions, site.url("/feeds/corpus.atom?n=5&utm=1"))
 
-    summary = pipeline.run_once([plain, tracked])
+    summary = run_once(pipeline.poller, pipeline.articles, [plain, tracked])
 
     assert summary.articles_new == 5
     with sessions() as session:
@@ -154,7 +168,9 @@ def test_same_story_under_two_urls_is_stored_once_and_linked_to_both(sessions, k
     )
     pipeline = make_pipeline(sessions, kb)
 
-    summary = pipeline.run_once([add_feed(sessions, site.url("/feeds/syndication.rss"))])
+    summary = run_once(
+        pipeline.poller, pipeline.articles, [add_feed(sessions, site.url("/feeds/syndication.rss"))]
+    )
 
     assert (summary.articles_done, summary.articles_duplicate) == (1, 1)
     with sessions() as session:
@@ -183,7 +199,7 @@ def test_a_seed_article_is_matched_end_to_end_and_off_theme_pages_are_not_releva
     )
     pipeline = make_pipeline(sessions, kb)
 
-    pipeline.run_once([add_feed(sessions, site.url("/feeds/theme.rss"))])
+    run_once(pipeline.poller, pipeline.articles, [add_feed(sessions, site.url("/feeds/theme.rss"))])
 
     with sessions() as session:
         on = session.scalars(select(Article).where(Article.url.endswith("pakistan-taliban.html"))).one()
@@ -207,7 +223,7 @@ def test_broken_feeds_are_recorded_and_partial_ones_still_used(sessions, kb, sit
     partial = add_feed(sessions, site.url("/feedparser/illformed/rss_item_link_corrupted_ampersands.xml"))
     missing = add_feed(sessions, site.url("/status/404"))
 
-    summary = pipeline.run_once([not_a_feed, partial, missing])
+    summary = run_once(pipeline.poller, pipeline.articles, [not_a_feed, partial, missing])
 
     assert summary.feeds_failed == 2
     with sessions() as session:
@@ -232,9 +248,9 @@ def test_an_unchanged_body_is_not_parsed_again_even_without_a_304(sessions, kb, 
     )
     pipeline = make_pipeline(sessions, kb)
     feed_id = add_feed(sessions, site.url("/feeds/no-validators.rss"))
-    pipeline.run_once([feed_id])
+    run_once(pipeline.poller, pipeline.articles, [feed_id])
 
-    second = pipeline.poll_feed(feed_id)
+    second = pipeline.poller.poll(feed_id)
 
     assert second.outcome == PollOutcome.UNCHANGED
     assert second.parse_ms == 0
@@ -261,7 +277,7 @@ def test_failed_pages_are_kept_with_a_reason_and_transient_ones_retried(sessions
     pipeline = make_pipeline(sessions, kb)
     feed_id = add_feed(sessions, site.url("/feeds/bad-pages.rss"))
 
-    first = pipeline.run_once([feed_id])
+    first = run_once(pipeline.poller, pipeline.articles, [feed_id])
 
     assert (first.articles_failed, first.articles_retry) == (4, 1)
     with sessions() as session:
@@ -273,8 +289,8 @@ def test_failed_pages_are_kept_with_a_reason_and_transient_ones_retried(sessions
     assert errors["always-503"][0] == ArticleState.PENDING
     assert "will retry" in (errors["always-503"][1] or "")
 
-    pipeline.run_once([feed_id])
-    third = pipeline.run_once([feed_id])
+    run_once(pipeline.poller, pipeline.articles, [feed_id])
+    third = run_once(pipeline.poller, pipeline.articles, [feed_id])
 
     assert third.articles_failed == 1, "after three attempts the transient failure is final"
     with sessions() as session:
@@ -287,7 +303,7 @@ def test_private_addresses_are_refused_by_default(sessions, kb, site, make_pipel
     pipeline = make_pipeline(sessions, kb, allow_local=False)
     feed_id = add_feed(sessions, site.url("/feeds/corpus.rss?n=3"))
 
-    summary = pipeline.run_once([feed_id])
+    summary = run_once(pipeline.poller, pipeline.articles, [feed_id])
 
     assert summary.feeds_failed == 1
     assert summary.articles_new == 0
@@ -299,11 +315,11 @@ def test_processing_an_article_twice_leaves_one_set_of_matches(sessions, kb, sit
     seed = SEEDS_DIR / kb.sources["seed-2021"].file
     site.set_static("/news/seed-2021.html", seed_page(seed))
     pipeline = make_pipeline(sessions, kb)
-    pipeline.sync_kb()
+    sync_kb(sessions, kb)
     (article_id,) = accept(sessions, [site.url("/news/seed-2021.html")])
 
-    first = pipeline.process_article(article_id)
-    again = pipeline.process_article(article_id)
+    first = pipeline.articles.process(article_id)
+    again = pipeline.articles.process(article_id)
 
     assert first.outcome == "done"
     assert first.claim_matches > 0
@@ -316,11 +332,11 @@ def test_staged_processing_hands_the_page_over_through_the_database(sessions, kb
     seed = SEEDS_DIR / kb.sources["seed-2023"].file
     site.set_static("/news/staged.html", seed_page(seed))
     pipeline = make_pipeline(sessions, kb)
-    pipeline.sync_kb()
+    sync_kb(sessions, kb)
     staged_id, gone_id = accept(sessions, [site.url("/news/staged.html"), site.url("/status/410")])
 
-    staged = pipeline.stage_article(staged_id)
-    gone = pipeline.stage_article(gone_id)
+    staged = pipeline.articles.stage(staged_id)
+    gone = pipeline.articles.stage(gone_id)
 
     assert staged.outcome == "fetched"
     assert gone.outcome == "failed", "a failed download is recorded at once, nothing is staged"
@@ -330,11 +346,11 @@ def test_staged_processing_hands_the_page_over_through_the_database(sessions, kb
         assert session.get(Page, gone_id) is None
         assert session.get_one(Article, staged_id).state == ArticleState.FETCHED
 
-    done = pipeline.extract_article(staged_id)
+    done = pipeline.articles.extract(staged_id)
 
     assert done.outcome == "done" and done.claim_matches > 0
-    assert pipeline.extract_article(staged_id).outcome == "skipped"
-    assert pipeline.stage_article(staged_id).outcome == "skipped"
+    assert pipeline.articles.extract(staged_id).outcome == "skipped"
+    assert pipeline.articles.stage(staged_id).outcome == "skipped"
     with sessions() as session:
         assert session.get(Page, staged_id) is None, "the staged page is consumed"
         assert session.get_one(Article, staged_id).state == ArticleState.DONE
@@ -359,9 +375,38 @@ def test_http_caching_headers_and_the_feed_ttl_set_a_floor_on_the_poll_interval(
         add_feed(sessions, site.url("/feeds/ttl.rss")),
     )
 
-    pipeline.poll_feed(cached)
-    pipeline.poll_feed(ttl)
+    pipeline.poller.poll(cached)
+    pipeline.poller.poll(ttl)
 
     with sessions() as session:
         assert session.get_one(Feed, cached).poll_interval_s == 7200
         assert session.get_one(Feed, ttl).poll_interval_s == 180 * 60
+
+
+def test_a_poll_that_cannot_get_a_host_slot_is_logged_as_a_soft_failure(sessions, kb, site):
+    """A politeness slot that stays taken (another worker holds the host) ends the poll as an
+    outcome with a fetch-log row, not as an exception that leaves no trace."""
+    site.set_static("/feeds/busy.rss", build_rss([]), content_type="application/rss+xml")
+    client = redis.Redis.from_url("redis://127.0.0.1:6379/0", socket_connect_timeout=2)
+    prefix = f"mediamon-test:{uuid.uuid4().hex}:host:"
+    gate = RedisHostGate(client, max_concurrent=1, min_delay_s=0, wait_timeout_s=0.3, prefix=prefix)
+    policy = FetchPolicy(
+        user_agent="mediamon-test", allowed_private_hosts=frozenset({"127.0.0.1"}), retries=0
+    )
+    feed_id = add_feed(sessions, site.url("/feeds/busy.rss"))
+    try:
+        with Fetcher(policy, host_gate=gate) as fetcher, gate.slot("127.0.0.1"):  # held by "another worker"
+            report = FeedPoller(sessions, fetcher).poll(feed_id)
+    finally:
+        for key in client.scan_iter(match=f"{prefix}*"):
+            client.delete(key)
+        client.close()
+
+    assert report.outcome == PollOutcome.SOFT_FAILURE
+    assert "127.0.0.1" in (report.error or "")
+    with sessions() as session:
+        log = session.scalars(select(FetchLog).where(FetchLog.feed_id == feed_id)).one()
+        feed = session.get_one(Feed, feed_id)
+    assert log.outcome == PollOutcome.SOFT_FAILURE
+    assert log.error == report.error
+    assert feed.failure_score == 0.5, "a busy host is a soft failure: half weight"

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from ingest.kb import load_kb
-from mediamon.settings import DEFAULT_KB_PATH
+from config.settings import DEFAULT_KB_PATH
+from matching.kb import load_kb
 from schema.db import make_engine, make_session_factory
 from schema.models import Article, ArticleState, ClaimMatch, Feed, FetchLog
 from tests.integration.conftest import wait_for
@@ -44,7 +44,8 @@ def test_worker_and_two_beats_poll_each_feed_once_and_store_every_article(
                 states = session.scalars(select(Article.state)).all()
             return len(states) == 9 and ArticleState.PENDING not in states
 
-        wait_for(all_processed, 120, "9 articles processed", tmp_path)
+        # Generous: the outcome is asserted, not the speed (another test run may load the machine).
+        wait_for(all_processed, 300, "9 articles processed", tmp_path)
         time.sleep(3)  # several more dispatch rounds from both beats
 
         with sessions() as session:

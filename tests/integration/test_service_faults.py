@@ -41,8 +41,8 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from ingest.kb import load_kb
-from mediamon.settings import DEFAULT_KB_PATH
+from config.settings import DEFAULT_KB_PATH
+from matching.kb import load_kb
 from schema.db import make_engine, make_session_factory
 from schema.models import Article, ArticleState, ClaimMatch, Feed, Mention, Page
 from tests.integration.conftest import Spawn, log_tails, stop, wait_for
@@ -56,11 +56,21 @@ from tests.support.corpus_site import (
     build_rss,
     load_manifest,
 )
-from workers.broker import QUARANTINE
+from workers.broker import quarantine_key
 
 SEEDS_DIR = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("service")]
+
+# Timeouts bound a wait for an outcome and are never reached when things go right; they are
+# long because a loaded 2-core machine (another test run beside this one, worker processes
+# loading the embedding model) may take long to start a worker. No assertion is about speed.
+#: Until a worker is inside its first article tasks (start-up, knowledge base, first poll).
+STARTED_S = 240.0
+#: Until every article of a test's feed is processed, faults included.
+PROCESSED_S = 300.0
+#: For the test's own helpers (a thread of this process, a local redis-server) to answer.
+HELPER_S = 30.0
 
 
 # --------------------------------------------------------------------------- helpers
@@ -114,10 +124,10 @@ class SlowPages:
         self.site.set_static(path, build_rss(self.items), content_type="application/rss+xml")
         return self.site.url(path)
 
-    def wait_started(self, path: str, timeout: float = 45) -> bool:
+    def wait_started(self, path: str, timeout: float = STARTED_S) -> bool:
         return self._started[path].wait(timeout)
 
-    def wait_in_flight(self, count: int, timeout: float = 45) -> bool:
+    def wait_in_flight(self, count: int, timeout: float = STARTED_S) -> bool:
         """Wait until ``count`` downloads are running at once (so as many worker processes are busy)."""
         with self._changed:
             return self._changed.wait_for(lambda: self._in_flight >= count, timeout)
@@ -222,7 +232,9 @@ def test_worker_killed_mid_article_loses_and_duplicates_nothing(
     assert worker.returncode == -signal.SIGKILL
 
     spawn(env, "worker", "--concurrency", "2", "--hostname", "w2@%h", log="worker2.log")
-    wait_for(lambda: all_processed(db_sessions, len(pages.items)), 60, "every article processed", tmp_path)
+    wait_for(
+        lambda: all_processed(db_sessions, len(pages.items)), PROCESSED_S, "every article processed", tmp_path
+    )
     time.sleep(3)  # late redeliveries (sweeper rounds) must not store anything again
     pages.close()
 
@@ -267,7 +279,7 @@ class PrivateRedis:
             )
         client = redis.Redis.from_url(self.url, socket_connect_timeout=1)
         try:
-            deadline = time.monotonic() + 10
+            deadline = time.monotonic() + HELPER_S
             while True:
                 try:
                     client.ping()
@@ -317,7 +329,9 @@ def test_broker_restart_with_empty_queues_loses_no_accepted_entry(
     time.sleep(4)
     private_redis.start()  # same port, empty
 
-    wait_for(lambda: all_processed(db_sessions, len(pages.items)), 90, "every article processed", tmp_path)
+    wait_for(
+        lambda: all_processed(db_sessions, len(pages.items)), PROCESSED_S, "every article processed", tmp_path
+    )
     time.sleep(2)
     pages.close()
     assert_processed_once(db_sessions, pages)
@@ -375,7 +389,7 @@ class RefusingProxy:
 
     def __enter__(self) -> RefusingProxy:
         self._acceptor.start()
-        if not self._listening.wait(5):
+        if not self._listening.wait(HELPER_S):
             raise RuntimeError("proxy did not start listening")
         return self
 
@@ -400,7 +414,7 @@ class RefusingProxy:
         self._closed.clear()
         with self._lock:
             self._serving = False
-        if not self._closed.wait(5):
+        if not self._closed.wait(HELPER_S):
             raise RuntimeError("proxy did not stop listening")
         self._drop_all()
 
@@ -408,7 +422,7 @@ class RefusingProxy:
         self._listening.clear()
         with self._lock:
             self._serving = True
-        if not self._listening.wait(5):
+        if not self._listening.wait(HELPER_S):
             raise RuntimeError("proxy did not listen again")
 
     # ---- threads
@@ -443,7 +457,7 @@ class RefusingProxy:
     def _connect(self, client: socket.socket) -> None:
         client.settimeout(None)
         try:
-            server = socket.create_connection(self.upstream, timeout=5)
+            server = socket.create_connection(self.upstream, timeout=HELPER_S)
         except OSError:
             client.close()
             return
@@ -546,7 +560,7 @@ def test_database_refusing_connections_mid_write_loses_and_duplicates_nothing(
         assert proxy.connections > 0, "the worker talks to PostgreSQL through the proxy"
 
         proxy.cut_mid_write()
-        if not proxy.tripped.wait(30):
+        if not proxy.tripped.wait(STARTED_S):
             pytest.fail(f"no write transaction went through the proxy\n{log_tails(tmp_path)}")
         proxy.refuse()
         assert unfinished(db_sessions) >= 4, "the database went away with work in flight"
@@ -555,7 +569,10 @@ def test_database_refusing_connections_mid_write_loses_and_duplicates_nothing(
         proxy.restore()
 
         wait_for(
-            lambda: all_processed(db_sessions, len(pages.items)), 60, "every article processed", tmp_path
+            lambda: all_processed(db_sessions, len(pages.items)),
+            PROCESSED_S,
+            "every article processed",
+            tmp_path,
         )
         time.sleep(2)
         pages.close()
@@ -592,29 +609,31 @@ def test_unreadable_messages_are_set_aside_and_the_worker_goes_on(
     spawn: Spawn,
     site: CorpusSite,
     db_sessions: sessionmaker[Session],
-    broker_url: str,
+    broker_namespace: tuple[redis.Redis, str],
     tmp_path: Path,
 ) -> None:
-    broker = redis.Redis.from_url(broker_url)
+    broker, prefix = broker_namespace  # the service's keys: MEDIAMON_BROKER_KEY_PREFIX
     for queue, payload in UNREADABLE.items():  # waiting before the worker starts: it meets them first
-        broker.lpush(queue, payload)
+        broker.lpush(f"{prefix}{queue}", payload)
     pages = SlowPages(site, delay=0.0)
     pages.add_corpus(3)
     add_feed(db_sessions, pages.publish())
 
     worker = spawn(service_env, "worker", "--concurrency", "1", "--hostname", "w1@%h", log="worker.log")
     spawn(service_env, "beat", "--schedule", str(tmp_path / "beat"), log="beat.log")
-    wait_for(lambda: all_processed(db_sessions, len(pages.items)), 90, "every article processed", tmp_path)
+    wait_for(
+        lambda: all_processed(db_sessions, len(pages.items)), PROCESSED_S, "every article processed", tmp_path
+    )
 
     assert worker.poll() is None, f"the worker stopped\n{log_tails(tmp_path)}"
     assert_processed_once(db_sessions, pages)
-    kept = {p.decode() if isinstance(p, bytes) else p for p in broker.lrange(QUARANTINE, 0, -1)}
+    kept = {p.decode() if isinstance(p, bytes) else p for p in broker.lrange(quarantine_key(prefix), 0, -1)}
     # Kept whole for a person to read (the non-JSON one byte for byte, the others as JSON).
     assert "hello" in kept
     assert {json.dumps(json.loads(p), sort_keys=True) for p in kept if p != "hello"} == {
         json.dumps(json.loads(UNREADABLE[q]), sort_keys=True) for q in ("feeds", "extract")
     }
-    assert broker.hlen("unacked") == 0, "nothing unreadable waits to be restored to a queue"
+    assert broker.hlen(f"{prefix}unacked") == 0, "nothing unreadable waits to be restored to a queue"
     stop(worker)
     log = (tmp_path / "worker.log").read_text()
     assert "Unrecoverable error" not in log

@@ -1,4 +1,9 @@
-"""The `mediamon` command as users run it: a real subprocess, a real local web site, SQLite."""
+"""The `mediamon` command: a real local web site, SQLite, the real model and knowledge base.
+
+The commands run in-process through Typer's CliRunner (tests/support/cli.py), each with its own
+streams, exit code and MEDIAMON_ settings; the last tests start the installed command as a real
+subprocess, once each way users start it.
+"""
 
 from __future__ import annotations
 
@@ -10,25 +15,26 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis
 
-from ingest.kb import load_kb
-from mediamon.settings import DEFAULT_KB_PATH
-from tests.support.cli import clean_env, mediamon
+from config.settings import DEFAULT_KB_PATH
+from matching.kb import load_kb
+from tests.support.cli import clean_env, console_script, mediamon, mediamon_process, python_module
 from tests.support.corpus_site import CorpusSite
-from workers.broker import QUARANTINE
+from tests.support.redis_keys import REDIS_URL, redis_namespace
+from workers.broker import quarantine_key
 
 SEEDS_DIR = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    return clean_env(
-        MEDIAMON_DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}",
-        MEDIAMON_ALLOWED_PRIVATE_HOSTS="127.0.0.1",
-        MEDIAMON_HTTP_RETRIES="0",
-        COLUMNS="200",
-    )
+    """The settings of one test (every other MEDIAMON_ variable is unset for each call)."""
+    return {
+        "MEDIAMON_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "MEDIAMON_ALLOWED_PRIVATE_HOSTS": "127.0.0.1",
+        "MEDIAMON_HTTP_RETRIES": "0",
+        "COLUMNS": "200",
+    }
 
 
 @pytest.fixture
@@ -221,20 +227,21 @@ def test_match_jsonl_writes_one_result_per_line_with_stance(env, tmp_path):
     assert failed.returncode == 2 and "bad.jsonl:2" in failed.stderr
 
 
-def test_status_shows_queues_feeds_and_articles(env):
-    env = {**env, "MEDIAMON_BROKER_URL": "redis://127.0.0.1:6379/9"}
-    assert mediamon(env, "feeds", "add", "https://a.example/rss", "https://b.example/rss").returncode == 0
-    broker = redis.Redis.from_url(env["MEDIAMON_BROKER_URL"])
-    broker.delete(QUARANTINE)
-    broker.lpush(QUARANTINE, "hello", "[1, 2]")  # as the workers set unreadable messages aside
+def test_status_shows_queues_feeds_and_articles(env, worker_id):
+    with redis_namespace(worker_id, REDIS_URL) as (broker, prefix):
+        env = {**env, "MEDIAMON_BROKER_URL": REDIS_URL, "MEDIAMON_BROKER_KEY_PREFIX": prefix}
+        assert mediamon(env, "feeds", "add", "https://a.example/rss", "https://b.example/rss").returncode == 0
+        # as the workers set unreadable messages aside
+        broker.lpush(quarantine_key(prefix), "hello", "[1, 2]")
+        broker.lpush(f"{prefix}fetch", "waiting")  # one message in the fetch queue
 
-    result = mediamon(env, "status")
-    broker.delete(QUARANTINE)
+        result = mediamon(env, "status")
 
     assert result.returncode == 0, result.stderr
     for row in ("queue fetch", "queue extract", "feeds active", "feeds due", "feeds dead"):
         assert row in result.stdout
     assert re.search(r"quarantined messages\W+2\b", result.stdout), result.stdout
+    assert re.search(r"queue fetch\W+1\b", result.stdout), result.stdout
     assert "broker unreachable" not in result.stdout
     unreachable = mediamon({**env, "MEDIAMON_BROKER_URL": "redis://127.0.0.1:1/0"}, "status")
     assert unreachable.returncode == 0 and "broker unreachable" in unreachable.stdout
@@ -261,3 +268,34 @@ def test_eval_refuses_bad_requests_with_a_clear_error(env, tmp_path):
     assert calibrate.returncode == 2
     assert "cannot calibrate on the dev split" in calibrate.stderr
     assert "too little labelled data" in calibrate.stderr
+
+
+# --- the installed command, as a real process ------------------------------------------------
+
+
+def test_the_installed_console_script_starts(tmp_path):
+    """A subprocess on purpose: only a real process runs the `mediamon` script pip installed
+    (its entry point and the installed package's import paths, away from the checkout), which
+    the in-process tests above bypass by importing the app."""
+    result = mediamon_process(console_script(), clean_env(COLUMNS="200"), "--help", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    for command in ("run", "match", "eval", "export", "matches", "status", "feeds", "kb", "db"):
+        assert re.search(rf"^\W*{command}\s", result.stdout, re.MULTILINE), command
+
+
+@pytest.mark.parametrize("module", ["mediamon", "mediamon.cli"])
+def test_python_dash_m_runs_a_command_with_real_streams_and_exit_code(module, tmp_path):
+    """A subprocess on purpose: `python -m` (mediamon/__main__.py, mediamon/cli/__main__.py),
+    settings read from the real process environment, messages on the real standard output and
+    error, and the exit code reaching the caller are what the in-process runner stands in for."""
+    env = clean_env(MEDIAMON_DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}", COLUMNS="200")
+
+    result = mediamon_process(python_module(module), env, "feeds", "remove", "999", cwd=tmp_path)
+
+    assert result.returncode == 1
+    assert "0 feed(s) removed" in result.stdout
+    assert "not found" in result.stderr
+    assert "not found" not in result.stdout
+    assert "Traceback" not in result.stderr
+    assert (tmp_path / "cli.db").exists(), "the database of MEDIAMON_DATABASE_URL was used"

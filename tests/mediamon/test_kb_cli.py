@@ -1,4 +1,4 @@
-"""`mediamon kb build` and `mediamon kb candidates` as users run them: real subprocesses, SQLite."""
+"""`mediamon kb build` and `mediamon kb candidates`, run in-process (tests/support/cli.py), SQLite."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import pytest
 import yaml
 from sqlalchemy.orm import Session
 
-from ingest.kb import load_kb
-from mediamon.settings import DEFAULT_KB_PATH
+from config.settings import DEFAULT_KB_PATH
+from matching.kb import load_kb
 from schema.db import make_engine, upgrade_database
 from schema.models import Article, ArticleState
-from tests.support.cli import clean_env, mediamon
+from tests.support.cli import mediamon
 
 SEEDS_DIR = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 
@@ -25,7 +25,8 @@ def database_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 def env(database_url: str) -> dict[str, str]:
-    return clean_env(MEDIAMON_DATABASE_URL=database_url, COLUMNS="250")
+    """The settings of one test (every other MEDIAMON_ variable is unset for each call)."""
+    return {"MEDIAMON_DATABASE_URL": database_url, "COLUMNS": "250"}
 
 
 def seed_files() -> list[str]:

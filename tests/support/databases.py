@@ -17,9 +17,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from mediamon.wiring import Store
 from schema.db import make_engine, make_session_factory, upgrade_database
 from schema.models import Base
+from services.wiring import Store
 
 PG_ADMIN_DSN = os.environ.get("MEDIAMON_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 

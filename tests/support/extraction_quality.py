@@ -12,7 +12,7 @@ from functools import cache
 from typing import Any
 
 from ingest.clean import CleanArticle, ExtractionFailed, clean_html
-from mediamon.evaluation import Scores as MatchScores
+from matching.evaluation import Scores as MatchScores
 from tests.support.corpus_site import PAGES_DIR, load_manifest
 
 

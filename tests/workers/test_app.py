@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import pytest
+import redis
 
-from mediamon.settings import Settings
+from config.settings import Settings
 from workers.app import QUEUES, TASK_QUEUES, create_app
 
 
 @pytest.fixture
 def app(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("MEDIAMON_BROKER_URL", "redis://127.0.0.1:6379/9")
+    monkeypatch.setenv("MEDIAMON_BROKER_URL", "redis://127.0.0.1:6379/0")
     monkeypatch.setenv("MEDIAMON_DISPATCH_INTERVAL_S", "5")
     return create_app(Settings())
 
@@ -39,7 +40,7 @@ def test_delivery_guarantees(app):
     assert conf.worker_prefetch_multiplier == 1
     assert conf.task_serializer == "json"
     assert conf.accept_content == ["json"]
-    assert conf.broker_url == "redis://127.0.0.1:6379/9"
+    assert conf.broker_url == "redis://127.0.0.1:6379/0"
     app.loader.import_default_modules()
     for name in TASK_QUEUES:
         task = app.tasks[name]
@@ -50,3 +51,18 @@ def test_delivery_guarantees(app):
             "workers.tasks.extract_article",
         ):
             assert task.time_limit and task.soft_time_limit and task.soft_time_limit < task.time_limit
+
+
+def test_no_key_prefix_keeps_the_plain_key_names(app):
+    """Deployments from before the setting keep their queues: kombu prefixes nothing for ""."""
+    assert app.conf.broker_transport_options == {"visibility_timeout": 3600, "global_keyprefix": ""}
+    with app.connection_for_write() as connection:
+        assert connection.transport_options["global_keyprefix"] == ""
+        assert connection.default_channel.Client is redis.Redis  # not kombu's prefixing client
+
+
+def test_the_key_prefix_goes_to_the_broker_transport(monkeypatch):
+    monkeypatch.setenv("MEDIAMON_BROKER_URL", "redis://127.0.0.1:6379/0")
+    monkeypatch.setenv("MEDIAMON_BROKER_KEY_PREFIX", "newsroom-a:")
+    conf = create_app(Settings()).conf
+    assert conf.broker_transport_options == {"visibility_timeout": 3600, "global_keyprefix": "newsroom-a:"}

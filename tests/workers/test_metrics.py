@@ -2,47 +2,50 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-import redis
 from prometheus_client import start_http_server
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import CollectorRegistry
 
-from schema.models import Article, ArticleState, Feed, FetchLog, PollOutcome
+from ingest.outcomes import PollOutcome
+from schema.models import Article, ArticleState, Feed, FetchLog
+from tests.support.redis_keys import redis_namespace
 from workers.metrics import ServiceCollector
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
 
 
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+
+
 @pytest.fixture
-def scrape(sessions) -> Iterator[Callable[[], dict[tuple[str, tuple[tuple[str, str], ...]], float]]]:
-    broker = redis.Redis.from_url("redis://127.0.0.1:6379/9")
-    fetch, extract = (f"test-{uuid.uuid4().hex}-{name}" for name in ("fetch", "extract"))
-    broker.rpush(fetch, "a", "b", "c")
-    registry = CollectorRegistry()
-    registry.register(ServiceCollector(sessions, broker, [fetch, extract], clock=lambda: NOW))
-    server, thread = start_http_server(0, addr="127.0.0.1", registry=registry)
+def scrape(sessions, worker_id) -> Iterator[Callable[[], Samples]]:
+    with redis_namespace(worker_id) as (broker, prefix):
+        # The queues of a deployment whose broker keys carry ``prefix`` (the plain names may be
+        # another deployment's, or another test run's, on this shared database).
+        broker.rpush(f"{prefix}fetch", "a", "b", "c")
+        registry = CollectorRegistry()
+        registry.register(
+            ServiceCollector(sessions, broker, ["fetch", "extract"], key_prefix=prefix, clock=lambda: NOW)
+        )
+        server, thread = start_http_server(0, addr="127.0.0.1", registry=registry)
 
-    def get() -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-        text = httpx.get(f"http://127.0.0.1:{server.server_port}/metrics", timeout=5).text
-        return {
-            (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-            for family in text_string_to_metric_families(text)
-            for sample in family.samples
-        }
+        def get() -> Samples:
+            text = httpx.get(f"http://127.0.0.1:{server.server_port}/metrics", timeout=5).text
+            return {
+                (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+                for family in text_string_to_metric_families(text)
+                for sample in family.samples
+            }
 
-    get.queues = (fetch, extract)  # type: ignore[attr-defined]
-    yield get
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
-    broker.delete(fetch, extract)
-    broker.close()
+        yield get
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
 
 
 def test_metrics_reflect_the_store_and_the_queues(sessions, scrape):
@@ -89,9 +92,8 @@ def test_metrics_reflect_the_store_and_the_queues(sessions, scrape):
     assert metrics[("mediamon_feeds", (("health", "failing"),))] == 1
     assert metrics[("mediamon_articles", (("state", "done"),))] == 2
     assert metrics[("mediamon_articles", (("state", "pending"),))] == 1
-    fetch, extract = scrape.queues
-    assert metrics[("mediamon_queue_depth", (("queue", fetch),))] == 3
-    assert metrics[("mediamon_queue_depth", (("queue", extract),))] == 0
+    assert metrics[("mediamon_queue_depth", (("queue", "fetch"),))] == 3
+    assert metrics[("mediamon_queue_depth", (("queue", "extract"),))] == 0
     assert metrics[("mediamon_feed_fetch_seconds", (("quantile", "0.5"),))] == pytest.approx(0.3)
     # latencies 0 s, 120 s and 360 s: the median is 120 s
     assert metrics[("mediamon_article_latency_seconds", (("quantile", "0.5"),))] == pytest.approx(120)

@@ -1,0 +1,114 @@
+"""The one Settings object.
+
+Read from the environment (prefix ``MEDIAMON_``) once, at the edge (the CLI, the Celery
+app), and passed down. A bad value is an error at start-up, never a silent fallback to the
+default: pydantic validates every field.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DATA_DIR = Path(__file__).parent / "data"
+DEFAULT_KB_PATH = DATA_DIR / "kb.yaml"
+DEFAULT_FEEDS_PATH = DATA_DIR / "feeds.txt"
+DEFAULT_CALIBRATION_PATH = DATA_DIR / "calibration.json"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MEDIAMON_", extra="ignore", frozen=True)
+
+    # Store and broker. No broker URL means the embedded one-shot mode.
+    database_url: str = "sqlite:///mediamon.db"
+    broker_url: str | None = None
+    # Put before every key the service keeps in the broker's Redis (Celery's queues, bindings and
+    # unacknowledged messages, the quarantine, the per-host politeness slots), so deployments
+    # (or test runs) can share one Redis database, e.g. "newsroom-a:". "" keeps the plain names.
+    broker_key_prefix: str = Field(default="", pattern=r"^\S*$")
+
+    # Knowledge base and default feed list shipped in the package.
+    kb_path: Path = DEFAULT_KB_PATH
+    feeds_path: Path = DEFAULT_FEEDS_PATH
+
+    # HTTP client: limits and politeness.
+    user_agent: str = "mediamon/0.1 (+https://github.com/mediamon/mediamon; media monitoring)"
+    connect_timeout: float = Field(default=10.0, gt=0)
+    read_timeout: float = Field(default=20.0, gt=0)
+    download_timeout: float = Field(default=60.0, gt=0)  # a whole response body
+    max_feed_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
+    max_page_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
+    max_redirects: int = Field(default=5, ge=0)
+    http_retries: int = Field(default=2, ge=0)
+    retry_backoff: float = Field(default=0.5, ge=0)
+    max_retry_wait: float = Field(default=30.0, ge=0)
+    per_host_concurrency: int = Field(default=2, ge=1)
+    host_min_delay_s: float = Field(default=0.25, ge=0)  # between the starts of two requests to one host
+    # A crashed worker's host slot frees after this; longer than connect + download timeouts.
+    host_lease_s: float = Field(default=75.0, gt=0)
+    host_wait_s: float = Field(default=60.0, gt=0)  # longest wait for a host slot (< task time limits)
+    fetch_workers: int = Field(default=8, ge=1)
+    allowed_private_hosts: Annotated[frozenset[str], NoDecode] = frozenset()
+
+    # Pipeline behaviour.
+    max_entries_per_poll: int = Field(default=200, ge=1)
+    keep_raw_html: bool = False
+    min_text_chars: int = Field(default=200, ge=0)
+    claim_method: Literal["lexical", "semantic"] = "semantic"
+    claim_threshold: float | None = Field(default=None, ge=0, le=1)  # None: the calibrated one
+    # Sentences per text the encoder may embed: CPU against recall in long, claim-dense texts.
+    semantic_max_sentences: int = Field(default=8, ge=1)
+    calibration_path: Path = DEFAULT_CALIBRATION_PATH
+    cache_dir: Path = Path.home() / ".cache" / "mediamon"  # claim vectors per KB version
+    relevance_threshold: float = Field(default=0.3, ge=0, le=1)
+
+    # Service (Celery) timing: beat runs the dispatcher and the sweeper; feeds keep their own schedule.
+    dispatch_interval_s: float = Field(default=60.0, gt=0)
+    sweep_interval_s: float = Field(default=600.0, gt=0)
+    sweep_after_s: int = Field(default=900, ge=0)
+
+    # Secrets: only ever from the environment, masked when printed.
+    smtp_password: SecretStr | None = None
+    api_token: SecretStr | None = None
+
+    @field_validator("allowed_private_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return frozenset(h.strip().lower() for h in value.split(",") if h.strip())
+        return value
+
+    @property
+    def embedded(self) -> bool:
+        """True when no broker is configured: the pipeline runs in-process."""
+        return not self.broker_url
+
+    def masked(self) -> dict[str, str]:
+        """Effective settings for display, with secrets and URL passwords hidden."""
+        shown: dict[str, str] = {}
+        for name, value in self.model_dump().items():
+            if isinstance(value, SecretStr):
+                text = "********" if value.get_secret_value() else ""
+            elif isinstance(value, frozenset):
+                text = ",".join(sorted(value))
+            elif value is None:
+                text = ""
+            else:
+                text = str(value)
+            if name.endswith("_url") and text:
+                text = _mask_url_password(text)
+            shown[name] = text
+        return shown
+
+
+def _mask_url_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url

@@ -1,0 +1,111 @@
+"""Entity mentions: every alias of every knowledge-base entity found in one pass.
+
+:class:`EntityMatcher` puts every alias in one Aho-Corasick automaton over a normalised copy of
+the text (case folded, diacritics dropped, runs of spaces and dashes made one space) with a map
+back to the original character offsets. Word boundaries are enforced; acronym-like aliases
+(ISI, LeT, IS-K) must match case exactly; overlapping hits keep the longest
+("Tehreek-e-Taliban Pakistan" wins over "Taliban"); an ambiguous ``context_alias`` counts only
+near an unambiguous mention of another entity; ``not_within`` phrases ("Native American")
+swallow what would otherwise be a hit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import ahocorasick
+
+from matching.kb import KnowledgeBase
+from matching.text import is_acronym, normalise
+
+
+@dataclass(frozen=True)
+class MentionHit:
+    entity_id: str
+    start: int
+    end: int
+    text: str
+
+
+class EntityMatcher:
+    #: An ambiguous alias counts only if an unambiguous mention of another entity lies this
+    #: close (characters, either side): about the sentence and its neighbours.
+    context_window = 250
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self._automaton = ahocorasick.Automaton()
+        patterns: dict[str, list[tuple[str, str | None]]] = {}
+        self._needs_context: set[tuple[str, str]] = set()
+        for entity in kb.entities:
+            for form in entity.surface_forms:
+                key, _ = normalise(form)
+                key = key.strip()
+                if not key:
+                    continue
+                exact = normalise(form, fold_case=False)[0].strip() if is_acronym(form) else None
+                patterns.setdefault(key, []).append((entity.id, exact))
+            for form in entity.context_aliases:
+                self._needs_context.add((entity.id, normalise(form)[0].strip()))
+            for phrase in entity.not_within:
+                patterns.setdefault(normalise(phrase)[0].strip(), []).append((_NOT_A_MENTION, None))
+        for key, owners in patterns.items():
+            self._automaton.add_word(key, (len(key), owners))
+        self._empty = not patterns
+        if not self._empty:
+            self._automaton.make_automaton()
+
+    def find(self, text: str) -> list[MentionHit]:
+        if self._empty or not text:
+            return []
+        folded, index = normalise(text)
+        hits: list[tuple[int, int, str]] = []
+        ambiguous: set[int] = set()  # start positions of hits on a context alias
+        for end_pos, (length, owners) in self._automaton.iter(folded):
+            start_pos = end_pos - length + 1
+            if not _at_word_boundary(folded, start_pos, end_pos + 1):
+                continue
+            original = text[index[start_pos] : index[end_pos] + 1]
+            for entity_id, exact in owners:
+                if exact is not None and normalise(original, fold_case=False)[0] != exact:
+                    continue  # an acronym alias must match its case exactly
+                hits.append((start_pos, end_pos + 1, entity_id))
+                if (entity_id, folded[start_pos : end_pos + 1]) in self._needs_context:
+                    ambiguous.add(start_pos)
+                break
+        mentions: list[MentionHit] = []
+        needing_context: list[MentionHit] = []
+        taken_until = -1
+        for start_pos, end_pos, entity_id in sorted(hits, key=lambda h: (h[0], -(h[1] - h[0]))):
+            if start_pos < taken_until:
+                continue  # inside a longer mention already taken
+            taken_until = end_pos
+            if entity_id == _NOT_A_MENTION:
+                continue  # a phrase that covers an alias but names something else
+            start, end = index[start_pos], index[end_pos - 1] + 1
+            mention = MentionHit(entity_id, start, end, text[start:end])
+            mentions.append(mention)
+            if start_pos in ambiguous:
+                needing_context.append(mention)
+        if not needing_context:
+            return mentions
+        anchors = [m for m in mentions if m not in needing_context]
+        return [
+            m
+            for m in mentions
+            if m not in needing_context
+            or any(
+                a.entity_id != m.entity_id and abs(a.start - m.start) <= self.context_window for a in anchors
+            )
+        ]
+
+
+#: The owner of a ``not_within`` phrase: it wins the longest-match contest and is then dropped.
+_NOT_A_MENTION = ""
+
+
+def _at_word_boundary(text: str, start: int, end: int) -> bool:
+    """No letter or digit glued to the hit's edges; an edge that is itself punctuation ("US$")
+    needs no boundary."""
+    before = text[start - 1] if start > 0 and text[start].isalnum() else " "
+    after = text[end] if end < len(text) and text[end - 1].isalnum() else " "
+    return not before.isalnum() and not after.isalnum()

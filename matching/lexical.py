@@ -1,0 +1,138 @@
+"""The lexical claim matcher: entity coverage plus cue-term coverage, per sentence.
+
+It is a method of its own and the first stage of the semantic one, which reuses its
+(sentence, claim) pairs and their features.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import ahocorasick
+
+from matching.claims import ClaimHit
+from matching.entities import MentionHit
+from matching.kb import KbClaim, KnowledgeBase
+from matching.sentences import Sentence, entities_per_sentence
+from matching.stance import is_negative
+from matching.text import normalise
+
+
+@dataclass(frozen=True)
+class PairFeatures:
+    """Lexical evidence that sentence ``index`` makes ``claim``: the first stage of every method."""
+
+    index: int
+    claim: KbClaim
+    entity_share: float  # share of the claim's entities named (or acted for) in this or the previous sentence
+    term_share: float  # share of the claim's cue-term groups found in the sentence
+
+    @property
+    def lexical_score(self) -> float:
+        """The lexical method's score; the semantic method ranks its candidates by it too."""
+        return 0.4 * self.entity_share + 0.6 * self.term_share
+
+
+class LexicalClaimMatcher:
+    """v1: entity coverage plus cue-term coverage, per sentence (with the previous one as context).
+
+    score = 0.4 × entity share + 0.6 × term share
+
+    A sentence must also hold at least half of the term groups: naming the right entities
+    with one shared word is topical, not the claim.
+    """
+
+    method = "lexical"
+    min_term_share = 0.5
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self._claims = list(kb.claims)
+        # A mention counts for every entity it is part of (the ISI speaks for Pakistan).
+        self._counts_for = {e.id: frozenset(kb.broader(e.id)) for e in kb.entities}
+        self.cues = {claim.id: [_compile_group(group) for group in claim.terms] for claim in self._claims}
+        # The claim words a bare negation must touch to deny a claim (stance); none for a claim
+        # whose statement is itself a negative, where only explicit denial words count. The
+        # statement, not the variants: it is the claim's canonical form, and a variant's
+        # incidental "failing to" does not make the claim negative.
+        self.negation_cues = {c.id: [] if is_negative(c.statement) else self.cues[c.id] for c in self._claims}
+        # Every cue alternative of every claim in one automaton: one pass per sentence finds
+        # which (claim, group) cues it holds, instead of a regex search per group.
+        self._terms = ahocorasick.Automaton()
+        owners: dict[str, list[tuple[str, int]]] = {}
+        for claim in self._claims:
+            for number, group in enumerate(claim.terms):
+                for alternative in group.split("|"):
+                    key = normalise(alternative.strip())[0]
+                    if key:
+                        owners.setdefault(key, []).append((claim.id, number))
+        for key, groups in owners.items():
+            self._terms.add_word(key, (len(key), groups))
+        if owners:
+            self._terms.make_automaton()
+
+    def _groups_found(self, folded: str) -> set[tuple[str, int]]:
+        """The (claim id, group number) cues present in ``folded``, matched as word prefixes."""
+        found: set[tuple[str, int]] = set()
+        if self._terms.kind != ahocorasick.AHOCORASICK:
+            return found
+        for end, (length, groups) in self._terms.iter(folded):
+            start = end - length + 1
+            if start == 0 or not folded[start - 1].isalnum() or not folded[start].isalnum():
+                found.update(groups)
+        return found
+
+    def pair_features(
+        self, sentences: Sequence[Sentence], mentions: Sequence[MentionHit]
+    ) -> list[PairFeatures]:
+        """Every (sentence, claim) pair whose context names at least one of the claim's entities."""
+        per_sentence = entities_per_sentence(sentences, mentions)
+        pairs: list[PairFeatures] = []
+        for i, sentence in enumerate(sentences):
+            named = per_sentence[i] | (per_sentence[i - 1] if i > 0 else set())
+            if not named:
+                continue
+            context = set().union(*(self._counts_for.get(e, {e}) for e in named))
+            found = self._groups_found(normalise(sentence.text)[0])
+            for claim in self._claims:
+                entity_share = sum(e in context for e in claim.entities) / len(claim.entities)
+                if entity_share == 0:
+                    continue
+                held = sum((claim.id, number) in found for number in range(len(claim.terms)))
+                pairs.append(PairFeatures(i, claim, entity_share, held / len(claim.terms)))
+        return pairs
+
+    def match(
+        self, sentences: Sequence[Sentence], mentions: Sequence[MentionHit], threshold: float
+    ) -> list[ClaimHit]:
+        return self.decide(self.pair_features(sentences, mentions), sentences, threshold)
+
+    def decide(
+        self, pairs: Iterable[PairFeatures], sentences: Sequence[Sentence], threshold: float
+    ) -> list[ClaimHit]:
+        """The lexical matches among ``pairs`` (the semantic method reuses its own pairs)."""
+        scored = ((pair, round(pair.lexical_score, 4)) for pair in pairs if self.passes(pair, threshold))
+        return best_per_claim(scored, sentences, threshold, self.method)
+
+    def passes(self, pair: PairFeatures, threshold: float) -> bool:
+        """Whether the lexical method matches ``pair``'s claim in ``pair``'s sentence."""
+        return pair.term_share >= self.min_term_share and round(pair.lexical_score, 4) >= threshold
+
+
+def _compile_group(group: str) -> re.Pattern[str]:
+    """'fund|financ|grey list' → word-prefix alternatives over normalised text."""
+    alternatives = [normalise(a.strip())[0] for a in group.split("|") if a.strip()]
+    return re.compile(r"\b(?:" + "|".join(re.escape(a) for a in alternatives) + r")")
+
+
+def best_per_claim(
+    scored: Iterable[tuple[PairFeatures, float]], sentences: Sequence[Sentence], threshold: float, method: str
+) -> list[ClaimHit]:
+    """Keep, for each claim, its best-scoring sentence at or above ``threshold``."""
+    best: dict[str, ClaimHit] = {}
+    for pair, score in scored:
+        claim_id = pair.claim.id
+        if score >= threshold and (claim_id not in best or score > best[claim_id].score):
+            best[claim_id] = ClaimHit(claim_id, score, method, sentences[pair.index])
+    return sorted(best.values(), key=lambda m: -m.score)

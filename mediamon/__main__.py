@@ -1,0 +1,5 @@
+"""`python -m mediamon`: the same command as `mediamon`."""
+
+from mediamon.cli import app
+
+app()

@@ -1,0 +1,50 @@
+"""The command-line face of mediamon: one module per command group, assembled here.
+
+Every command reads Settings once and calls the same service functions the Celery workers
+call; nothing here holds business logic.
+
+    setup.py     config, db upgrade
+    feeds.py     feeds add | list | remove | import-opml | export-opml
+    run.py       run --once (the embedded one-shot pass)
+    service.py   worker, beat, status, metrics (the Celery service)
+    matching.py  match, eval
+    stored.py    export, matches
+    kb.py        kb show | check | build | candidates
+"""
+
+from __future__ import annotations
+
+import typer
+
+from mediamon.cli import matching, run, service, setup, stored
+from mediamon.cli.common import refresh_consoles
+from mediamon.cli.feeds import feeds_app
+from mediamon.cli.kb import kb_app
+
+app = typer.Typer(
+    help="Media monitoring for the Afghanistan–Pakistan security theme.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # locals may hold secrets
+)
+
+
+@app.callback()
+def _before_every_command() -> None:
+    """Runs before every command (the app's help stays the one given above)."""
+    refresh_consoles()  # each command sees its own streams and terminal, in-process too
+
+
+app.add_typer(feeds_app, name="feeds")
+app.add_typer(kb_app, name="kb")
+app.add_typer(setup.db_app, name="db")
+
+app.command("config")(setup.show_config)
+app.command("run")(run.run)
+app.command("worker", context_settings=service.PASSTHROUGH)(service.worker)
+app.command("beat", context_settings=service.PASSTHROUGH)(service.beat)
+app.command("status")(service.status)
+app.command("metrics")(service.metrics)
+app.command("match")(matching.match)
+app.command("eval")(matching.evaluate)
+app.command("export")(stored.export)
+app.command("matches")(stored.matches)

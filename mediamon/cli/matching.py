@@ -1,0 +1,194 @@
+"""`mediamon match` and `mediamon eval`: matching text, and how well matching does."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from ingest.clean import clean_text
+from matching.calibration import load_calibration, save_calibration
+from matching.evaluation import DEFAULT_DEV_SET, CrossValidation
+from matching.matcher import Matcher
+from mediamon.cli.common import (
+    configured_matcher,
+    console,
+    fail,
+    load_knowledge_base,
+    load_settings,
+)
+from services import export as exporting
+from services.wiring import build_semantic
+
+
+def match(
+    source: Annotated[str, typer.Argument(help="a text file, or - for standard input")] = "-",
+    jsonl: Annotated[
+        Path | None, typer.Option("--jsonl", help='match every {"text": ...} line of this file')
+    ] = None,
+) -> None:
+    """Print the entity and claim matches of plain text as JSON; stores nothing.
+
+    With --jsonl, one result per input line (the model is loaded once)."""
+    settings = load_settings()
+    kb = load_knowledge_base(settings)
+    matcher = configured_matcher(settings, kb)
+    if jsonl is not None:
+        _match_jsonl(matcher, jsonl)
+        return
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(f"cannot read {source}: {exc}") from exc
+    result = matcher.match(text)
+    sys.stdout.write(json.dumps(exporting.match_json(kb, result), ensure_ascii=False, indent=2) + "\n")
+
+
+def _match_jsonl(matcher: Matcher, path: Path) -> None:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(f"cannot read {path}: {exc}") from exc
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            text = record["text"]
+            if not isinstance(text, str):
+                raise TypeError("text is not a string")
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise fail(f'{path}:{number}: want a JSON object with a "text" string ({exc})') from exc
+        document = exporting.match_json(matcher.kb, matcher.match(text))
+        if "id" in record:
+            document = {"id": record["id"], **document}
+        sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
+
+
+def evaluate(
+    data: Annotated[Path, typer.Option(help="labelled sentences (JSONL)")] = DEFAULT_DEV_SET,
+    split: Annotated[str, typer.Option(help="dev, test or all")] = "test",
+    calibrate: Annotated[
+        bool, typer.Option("--calibrate", help="fit thresholds on the dev split and save them")
+    ] = False,
+    folds: Annotated[
+        int, typer.Option(min=0, help="also cross-validate over all sentences with this many folds (0: no)")
+    ] = 0,
+) -> None:
+    """Precision, recall and F1 of claim matching (lexical and semantic), stance accuracy,
+    entity matching, and throughput, on the labelled dev set. With --folds, also k-fold
+    cross-validation: every sentence scored by parameters fitted without it."""
+    from matching import evaluation
+
+    if folds == 1:
+        raise fail("--folds needs at least 2 folds (0 turns cross-validation off)")
+    settings = load_settings()
+    kb = load_knowledge_base(settings)
+    try:
+        items = evaluation.load_dev_set(data)
+    except (OSError, ValueError, KeyError) as exc:
+        raise fail(f"cannot read the labelled set {data}: {exc}") from exc
+    calibration = load_calibration(settings.calibration_path)
+    semantic = build_semantic(settings, kb, calibration)
+    if calibrate:
+        try:
+            calibration = evaluation.calibrated(kb, semantic, items)
+        except ValueError as exc:
+            raise fail(f"cannot calibrate on the dev split of {data}: {exc}") from exc
+        save_calibration(calibration, settings.calibration_path)
+        console.print(f"calibrated on the dev split, saved to {settings.calibration_path}: {calibration}")
+        semantic.blend, semantic.lexical_threshold = calibration.blend, calibration.threshold("lexical")
+    chosen = items if split == "all" else [i for i in items if i.split == split]
+    lexical_matcher = Matcher(kb, threshold=calibration.threshold("lexical"))
+    semantic_matcher = Matcher(kb, semantic, threshold=calibration.threshold("semantic"))
+    reports = [
+        evaluation.evaluate_claims(lexical_matcher, chosen),
+        evaluation.evaluate_claims(semantic_matcher, chosen),
+    ]
+    table = Table(
+        "method",
+        "threshold",
+        "precision",
+        "recall",
+        "F1",
+        "stance acc.",
+        "sentences/s",
+        title=f"claim matching on {len(chosen)} {split} sentences",
+    )
+    for report in reports:
+        table.add_row(
+            report.method,
+            f"{report.threshold:.2f}",
+            f"{report.scores.precision:.3f}",
+            f"{report.scores.recall:.3f}",
+            f"{report.scores.f1:.3f}",
+            f"{report.stance_accuracy:.3f}",
+            f"{report.sentences_per_s:.0f}",
+        )
+    console.print(table)
+    kinds = Table("kind", *(f"{r.method} recall / precision" for r in reports), title="by kind of sentence")
+    for kind in sorted(reports[0].per_kind):
+        kinds.add_row(
+            kind,
+            *(f"{r.per_kind[kind].recall:.2f} / {r.per_kind[kind].precision:.2f}" for r in reports),
+        )
+    console.print(kinds)
+    claims = Table("claim", *(f"{r.method} recall" for r in reports), title="recall per claim")
+    for claim in kb.claims:
+        claims.add_row(
+            claim.id,
+            *(f"{r.per_claim[claim.id].recall:.2f}" if claim.id in r.per_claim else "-" for r in reports),
+        )
+    console.print(claims)
+    articles = evaluation.compose_articles(chosen)
+    console.print(
+        f"claims per article ({len(articles)} texts of ~800 words built from these sentences): "
+        + "; ".join(
+            f"{name} P {a.precision:.3f} R {a.recall:.3f} F1 {a.f1:.3f}"
+            for name, a in (
+                ("lexical", evaluation.evaluate_articles(lexical_matcher, articles)),
+                ("semantic", evaluation.evaluate_articles(semantic_matcher, articles)),
+            )
+        )
+    )
+    entity_scores = evaluation.evaluate_entities(Matcher(kb).entities, chosen)
+    console.print(
+        f"entity mentions: precision {entity_scores.precision:.3f} recall {entity_scores.recall:.3f} "
+        f"F1 {entity_scores.f1:.3f} (tp {entity_scores.tp}, fp {entity_scores.fp}, fn {entity_scores.fn})"
+    )
+    if evaluation.DEFAULT_PAGES.is_dir():
+        pages = evaluation.evaluate_pages(semantic_matcher, clean_text)
+        console.print(
+            f"corpus pages ({pages.pages}, whole pages as the pipeline cleans them): entities per page "
+            f"P {pages.entities.precision:.3f} R {pages.entities.recall:.3f} F1 {pages.entities.f1:.3f}; "
+            f"claims found where none is labelled: {len(pages.wrong_claims)} {pages.wrong_claims or ''}"
+        )
+    if folds:
+        try:
+            _print_cross_validation(evaluation.cross_validate(kb, semantic, items, folds))
+        except ValueError as exc:
+            raise fail(f"cannot cross-validate on {data}: {exc}") from exc
+
+
+def _print_cross_validation(result: CrossValidation) -> None:
+    table = Table(
+        "method",
+        "precision",
+        "recall",
+        "F1",
+        "F1 per fold",
+        title=f"{result.folds}-fold cross-validation over all {result.sentences} sentences",
+    )
+    for column, (name, scores) in enumerate((("lexical", result.lexical), ("semantic", result.semantic))):
+        table.add_row(
+            name,
+            f"{scores.precision:.3f}",
+            f"{scores.recall:.3f}",
+            f"{scores.f1:.3f}",
+            " ".join(f"{fold[column]:.2f}" for fold in result.per_fold),
+        )
+    console.print(table)

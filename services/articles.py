@@ -1,0 +1,210 @@
+"""Processing one article: download the page, clean it, fingerprint it, match it, store it.
+
+The article's way continues here from ``services.polling``: ``ArticleProcessor.process(id)``
+downloads the page (``ingest.http``), cleans it (``ingest.clean``), fingerprints it
+(``ingest.dedupe``), matches it (``matching.matcher``) and stores text and matches
+(``schema.writes``), in one transaction.
+
+The one-shot run calls :meth:`ArticleProcessor.fetch` (network, in a thread) then
+:meth:`ArticleProcessor.complete` (CPU and one transaction). The service splits the same work
+over two queues: :meth:`ArticleProcessor.stage` downloads and keeps the page,
+:meth:`ArticleProcessor.extract` finishes it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from ingest.clean import ExtractionFailed, clean_html
+from ingest.dedupe import content_fingerprint
+from ingest.http import PAGE_ACCEPT, Fetcher, FetchResult
+from ingest.outcomes import ArticleOutcome, ArticleReport, is_soft_failure
+from matching.matcher import Matcher
+from schema import queries, writes
+from schema.models import Article, ArticleState, Page
+from services.limits import WriteLimits, elapsed_ms, utc_now
+
+#: Downloads tried per article before a soft failure (404, 5xx, timeout) becomes final.
+MAX_ARTICLE_ATTEMPTS = 3
+
+
+@dataclass
+class ArticleProcessor:
+    """Article processing over one database, HTTP client and matcher."""
+
+    sessions: sessionmaker[Session]
+    fetcher: Fetcher
+    matcher: Matcher
+    limits: WriteLimits = field(default_factory=WriteLimits)
+    clock: Callable[[], datetime] = utc_now
+
+    def fetch(self, article_id: int) -> FetchResult | None:
+        """Network only: download a pending article's page (None if it is no longer pending)."""
+        with self.sessions() as session:
+            article = session.get(Article, article_id)
+            if article is None or article.state != ArticleState.PENDING:
+                return None
+            url = article.url
+        return self.fetcher.fetch(url, max_bytes=self.limits.max_page_bytes, accept=PAGE_ACCEPT)
+
+    def stage(self, article_id: int) -> ArticleReport:
+        """The service's network half: download the page and keep it for :meth:`extract`.
+
+        A failed download is recorded at once (retry or failure), as in :meth:`complete`.
+        """
+        fetched = self.fetch(article_id)
+        if fetched is None:
+            return ArticleReport(article_id, ArticleOutcome.SKIPPED)
+        if not fetched.ok or not _looks_like_html(fetched):
+            return self.complete(article_id, fetched)
+        with self.sessions.begin() as session:
+            article = session.get(Article, article_id, with_for_update=True)
+            if article is None or article.state != ArticleState.PENDING:
+                return ArticleReport(article_id, ArticleOutcome.SKIPPED)
+            session.merge(
+                Page(
+                    article_id=article_id,
+                    final_url=fetched.final_url,
+                    status=fetched.status or 200,
+                    content_type=fetched.content_type[:200],
+                    content=fetched.content,
+                    elapsed_ms=fetched.elapsed_ms,
+                    fetched_at=self.clock(),
+                )
+            )
+            article.state = ArticleState.FETCHED
+        return ArticleReport(
+            article_id, ArticleOutcome.FETCHED, timings_ms={"fetch": float(fetched.elapsed_ms)}
+        )
+
+    def extract(self, article_id: int) -> ArticleReport:
+        """The service's CPU half: clean, match and store a page staged by :meth:`stage`."""
+        with self.sessions() as session:
+            page = session.get(Page, article_id)
+            if page is None:
+                return ArticleReport(article_id, ArticleOutcome.SKIPPED)
+            fetched = FetchResult(
+                url=page.final_url,
+                final_url=page.final_url,
+                status=page.status,
+                content=page.content,
+                headers={"content-type": page.content_type},
+                elapsed_ms=page.elapsed_ms,
+            )
+        return self.complete(article_id, fetched)
+
+    def complete(self, article_id: int, fetched: FetchResult | None) -> ArticleReport:
+        """Clean, fingerprint, match and store a fetched page, in one transaction.
+
+        If another worker stored the same content at the same moment, the unique fingerprint
+        index rejects this transaction; run again, the article is now a duplicate of that one.
+        """
+        try:
+            return self._complete(article_id, fetched)
+        except IntegrityError:
+            return self._complete(article_id, fetched)
+
+    def _complete(self, article_id: int, fetched: FetchResult | None) -> ArticleReport:
+        timings: dict[str, float] = {"fetch": float(fetched.elapsed_ms) if fetched else 0.0}
+        if fetched is None:
+            return ArticleReport(article_id, ArticleOutcome.SKIPPED)
+        with self.sessions.begin() as session:
+            # Row lock on PostgreSQL: a redelivered task waits, then sees the article is done.
+            article = session.get(Article, article_id, with_for_update=True)
+            if article is None or article.state not in (ArticleState.PENDING, ArticleState.FETCHED):
+                return ArticleReport(article_id, ArticleOutcome.SKIPPED)
+            # The staged page (service path) is consumed by this transaction, whatever the outcome.
+            session.execute(delete(Page).where(Page.article_id == article_id))
+            article.attempts += 1
+            article.final_url, article.http_status = fetched.final_url, fetched.status
+            if not fetched.ok:
+                return self._fetch_failed(article, fetched, timings)
+            if not _looks_like_html(fetched):
+                return self._fail(article, f"not an HTML page ({fetched.content_type})", timings)
+
+            started = time.perf_counter()
+            cleaned = clean_html(
+                fetched.content,
+                fetched.final_url,
+                charset=fetched.charset,
+                min_chars=self.limits.min_text_chars,
+            )
+            timings["clean"] = elapsed_ms(started)
+            if isinstance(cleaned, ExtractionFailed):
+                return self._fail(article, cleaned.reason, timings)
+
+            started = time.perf_counter()
+            fingerprint = content_fingerprint(cleaned.text)
+            original_id = queries.original_with_content(session, fingerprint, article.id)
+            timings["dedupe"] = elapsed_ms(started)
+            if original_id is not None:
+                article.state, article.duplicate_of_id = ArticleState.DUPLICATE, original_id
+                article.processed_at = self.clock()
+                return ArticleReport(article_id, ArticleOutcome.DUPLICATE, timings_ms=timings)
+
+            started = time.perf_counter()
+            result = self.matcher.match(cleaned.text)
+            timings["match"] = elapsed_ms(started)
+
+            started = time.perf_counter()
+            article.title = cleaned.title or article.feed_title
+            article.author, article.site_name = cleaned.author, cleaned.site_name
+            article.language, article.text = cleaned.language, cleaned.text
+            article.published = article.published or cleaned.published
+            article.raw_html = (
+                fetched.content.decode("utf-8", "replace") if self.limits.keep_raw_html else None
+            )
+            article.content_hash = fingerprint
+            article.kb_version = self.matcher.kb.full_version
+            article.state, article.error = ArticleState.DONE, None
+            article.processed_at = self.clock()
+            writes.replace_matches(session, article, result)
+            session.flush()
+            timings["store"] = elapsed_ms(started)
+            return ArticleReport(
+                article_id,
+                ArticleOutcome.DONE,
+                mentions=len(result.mentions),
+                claim_matches=len(result.claims),
+                relevance=result.relevance,
+                timings_ms=timings,
+            )
+
+    def _fetch_failed(
+        self, article: Article, fetched: FetchResult, timings: dict[str, float]
+    ) -> ArticleReport:
+        soft = is_soft_failure(fetched)
+        reason = fetched.error or f"HTTP {fetched.status}"
+        if soft and article.attempts < MAX_ARTICLE_ATTEMPTS:
+            article.state = ArticleState.PENDING
+            article.error = f"{reason} (attempt {article.attempts} of {MAX_ARTICLE_ATTEMPTS}, will retry)"
+            return ArticleReport(article.id, ArticleOutcome.RETRY, error=reason, timings_ms=timings)
+        return self._fail(article, reason, timings)
+
+    def _fail(self, article: Article, reason: str, timings: dict[str, float]) -> ArticleReport:
+        article.state, article.error = ArticleState.FAILED, reason
+        article.processed_at = self.clock()
+        return ArticleReport(article.id, ArticleOutcome.FAILED, error=reason, timings_ms=timings)
+
+    def process(self, article_id: int) -> ArticleReport:
+        """Fetch and complete one article in one go (the service splits this into stage and extract).
+        Safe to run twice."""
+        return self.complete(article_id, self.fetch(article_id))
+
+    def stale(self, state: ArticleState, older_than_s: int, limit: int) -> list[int]:
+        """Articles left in ``state`` longer than a task should take (the sweeper's work list)."""
+        before = self.clock() - timedelta(seconds=older_than_s)
+        with self.sessions() as session:
+            return queries.stale_article_ids(session, state, before, limit)
+
+
+def _looks_like_html(fetched: FetchResult) -> bool:
+    kind = fetched.content_type.split(";")[0].strip().lower()
+    return not kind or kind in ("text/html", "application/xhtml+xml", "text/plain", "application/xml")

@@ -1,0 +1,119 @@
+"""Plain-data views of matches and stored articles, shared by `match`, `export` and `matches`."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from matching.kb import KnowledgeBase
+from matching.matcher import MatchResult
+from matching.text import normalised_key
+from schema import queries
+
+CSV_FIELDS = [
+    "url",
+    "canonical_url",
+    "title",
+    "published",
+    "source",
+    "language",
+    "relevance",
+    "entities",
+    "claims",
+    "also_at",
+    "text",
+]
+_BATCH = 200
+
+
+def match_json(kb: KnowledgeBase, result: MatchResult) -> dict[str, Any]:
+    """The `mediamon match` document: entities with every mention, claims with evidence."""
+    by_entity: dict[str, list[dict[str, Any]]] = {}
+    for m in result.mentions:
+        by_entity.setdefault(m.entity_id, []).append({"start": m.start, "end": m.end, "text": m.text})
+    statements = {c.id: c.statement for c in kb.claims}
+    return {
+        "entities": [
+            {"id": e.id, "name": e.name, "type": e.type, "mentions": by_entity[e.id]}
+            for e in kb.entities
+            if e.id in by_entity
+        ],
+        "claims": [
+            {
+                "id": c.claim_id,
+                "statement": statements.get(c.claim_id, ""),
+                "score": c.score,
+                "method": c.method,
+                "stance": c.stance,
+                "evidence": {"text": c.evidence.text, "start": c.evidence.start, "end": c.evidence.end},
+            }
+            for c in result.claims
+        ],
+        "relevance": result.relevance,
+    }
+
+
+def article_records(
+    session: Session,
+    kb: KnowledgeBase,
+    *,
+    since: datetime | None = None,
+    entity_id: str | None = None,
+    claim_id: str | None = None,
+) -> Iterator[dict[str, Any]]:
+    """One export record per stored original article, streamed in batches."""
+    names = {e.id: e.name for e in kb.entities}
+    statements = {c.id: c.statement for c in kb.claims}
+    query = queries.stored_articles(session, since=since, entity_id=entity_id, claim_id=claim_id)
+    result = session.scalars(query.execution_options(yield_per=_BATCH))
+    for batch in result.partitions(_BATCH):
+        also_at = queries.duplicate_urls(session, [a.id for a in batch])
+        for article in batch:
+            counts = Counter(m.entity_id for m in article.mentions)
+            yield {
+                "url": article.url,
+                "canonical_url": article.canonical_url,
+                "title": article.title,
+                "published": article.published.isoformat() if article.published else None,
+                "source": article.site_name or (article.feed.title if article.feed else None),
+                "feed": article.feed.url if article.feed else None,
+                "language": article.language,
+                "relevance": article.relevance,
+                "text": article.text,
+                "entities": [
+                    {"id": eid, "name": names.get(eid, eid), "count": n} for eid, n in counts.most_common()
+                ],
+                "claims": [
+                    {
+                        "id": m.claim_id,
+                        "statement": statements.get(m.claim_id, ""),
+                        "score": m.score,
+                        "stance": m.stance,
+                        "evidence": m.evidence,
+                    }
+                    for m in sorted(article.claim_matches, key=lambda m: -m.score)
+                ],
+                "also_at": also_at.get(article.id, []),
+            }
+
+
+def flatten(record: dict[str, Any]) -> dict[str, Any]:
+    """A CSV row: nested lists become compact JSON."""
+    row = {k: record.get(k) for k in CSV_FIELDS}
+    for key in ("entities", "claims", "also_at"):
+        row[key] = json.dumps(record[key], ensure_ascii=False)
+    return row
+
+
+def resolve_entity(kb: KnowledgeBase, name: str) -> str | None:
+    """An entity id from its id, name or any alias, compared as the matcher compares spellings."""
+    wanted = normalised_key(name)
+    for entity in kb.entities:
+        if name == entity.id or wanted in (normalised_key(f) for f in entity.surface_forms):
+            return entity.id
+    return None

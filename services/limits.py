@@ -1,0 +1,27 @@
+"""What the write-path services are given besides their handles: limits, a clock, a stopwatch."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+
+@dataclass(frozen=True)
+class WriteLimits:
+    """The write path's limits (``services.wiring`` fills them from Settings)."""
+
+    max_entries_per_poll: int = 200
+    max_feed_bytes: int = 5 * 1024 * 1024
+    max_page_bytes: int = 5 * 1024 * 1024
+    min_text_chars: int = 200
+    keep_raw_html: bool = False
+    fetch_workers: int = 8  # download threads of the one-shot run
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def elapsed_ms(since: float) -> float:
+    return (time.perf_counter() - since) * 1000

@@ -1,0 +1,20 @@
+"""What `mediamon status` shows of the store: feeds by health and articles by state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from schema import queries
+
+
+def store_status(sessions: sessionmaker[Session], now: datetime) -> dict[str, int]:
+    """``feeds <health>`` and ``articles <state>`` counts, in display order."""
+    with sessions() as session:
+        feeds = queries.feed_counts(session, now)
+        articles = queries.article_counts_by_state(session)
+    return {
+        **{f"feeds {name}": value for name, value in feeds.items()},
+        **{f"articles {name}": value for name, value in sorted(articles.items())},
+    }
