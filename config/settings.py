@@ -70,8 +70,21 @@ class Settings(BaseSettings):
     sweep_interval_s: float = Field(default=600.0, gt=0)
     sweep_after_s: int = Field(default=900, ge=0)
 
+    # Delivery: alerts and digests. No SMTP URL means messages are written as .eml files into
+    # outbox_dir, so the embedded default works end to end. smtp://user:pass@host:587 uses
+    # STARTTLS, smtps://user:pass@host:465 implicit TLS; the password is masked when printed.
+    smtp_url: str | None = None
+    mail_from: str = "mediamon <mediamon@localhost>"
+    outbox_dir: Path = Path("outbox")
+    public_url: str = "http://127.0.0.1:8000"  # every link a message carries starts with it
+    digest_at: str = Field(default="07:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")  # default local hour
+    alert_debounce_s: int = Field(default=60, ge=0)  # what arrives together goes out together
+    alert_hourly_cap: int = Field(default=6, ge=1)  # alert messages per subscription per hour
+    spread_outlets: int = Field(default=3, ge=2)  # distinct outlets within 24 h for a spread alert
+    delivery_attempts: int = Field(default=8, ge=1)  # sends tried before an outbox row is failed
+
     # Secrets: only ever from the environment, masked when printed.
-    smtp_password: SecretStr | None = None
+    secret_key: SecretStr | None = None  # signs unsubscribe tokens; required once delivery runs
     api_token: SecretStr | None = None
 
     @field_validator("allowed_private_hosts", mode="before")

@@ -31,6 +31,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from ingest.outcomes import PollOutcome
+from notify.kinds import DeliveryState, MessageKind, Mode
 
 # Stable constraint names so Alembic migrations are the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -171,6 +172,8 @@ class Article(Base):
     content_hash: Mapped[str | None] = mapped_column(String(64))
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("article.id", ondelete="SET NULL"))
     relevance: Mapped[float | None] = mapped_column(Float)
+    # The story this article tells: the id of the story's first article (its own id if first).
+    story_id: Mapped[int | None] = mapped_column(ForeignKey("article.id", ondelete="SET NULL"), index=True)
     kb_version: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Last change of any kind: the sweeper measures "stuck" from here, not from creation.
@@ -250,3 +253,62 @@ class ClaimMatch(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     article: Mapped[Article] = relationship(back_populates="claim_matches")
+
+
+def _enum(kind: type[enum.StrEnum]) -> Enum:
+    return Enum(kind, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+
+
+class Subscription(Base):
+    """Who receives what, how often and when. No filter means everything on the theme."""
+
+    __tablename__ = "subscription"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # An email address, or an Apprise URL (Slack, Teams, a JSON webhook, ...).
+    address: Mapped[str] = mapped_column(String(2048))
+    entity_ids: Mapped[list[str]] = mapped_column(default=list)
+    claim_ids: Mapped[list[str]] = mapped_column(default=list)
+    stances: Mapped[list[str]] = mapped_column(default=list)
+    min_relevance: Mapped[float | None] = mapped_column(Float)
+    muted_sources: Mapped[list[str]] = mapped_column(default=list)
+    muted_keywords: Mapped[list[str]] = mapped_column(default=list)
+    mode: Mapped[Mode] = mapped_column(_enum(Mode), default=Mode.DAILY)
+    at_local: Mapped[str] = mapped_column(String(5), default="07:00")  # HH:MM in ``timezone``
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")  # IANA name
+    weekday: Mapped[int] = mapped_column(Integer, default=0)  # weekly digests: 0 = Monday
+    send_empty: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    unsubscribed_at: Mapped[datetime | None]
+
+
+class Delivery(Base):
+    """The outbox: every message is a row, committed before it is sent. The unique key per
+    (subscription, kind, window) is what makes two schedulers send one digest, and the stored
+    Message-ID what makes a resend after a crash recognisable as the same message."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "kind", "window_key", name="uq_delivery_window"),
+        Index("ix_delivery_state", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("subscription.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[MessageKind] = mapped_column(_enum(MessageKind))
+    window_key: Mapped[str] = mapped_column(String(200))
+    window_start: Mapped[datetime]
+    window_end: Mapped[datetime]
+    message_id: Mapped[str] = mapped_column(String(300), unique=True)
+    subject: Mapped[str] = mapped_column(Text)
+    message: Mapped[bytes] = mapped_column(LargeBinary)  # the whole MIME message, as sent
+    items: Mapped[int] = mapped_column(Integer, default=0)  # stories or matches it carries
+    state: Mapped[DeliveryState] = mapped_column(_enum(DeliveryState), default=DeliveryState.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]

@@ -43,9 +43,12 @@ def test_a_bad_value_fails_loudly_instead_of_falling_back(
 
 def test_masked_hides_secrets_and_url_passwords(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("MEDIAMON_DATABASE_URL", "postgresql://user:hunter2@db/mm")
-    monkeypatch.setenv("MEDIAMON_SMTP_PASSWORD", "s3cret")
+    monkeypatch.setenv("MEDIAMON_SMTP_URL", "smtps://mailer:s3cret@smtp.example:465")
+    monkeypatch.setenv("MEDIAMON_SECRET_KEY", "k3y-material")
     shown = Settings().masked()
     assert "hunter2" not in shown["database_url"]
     assert "user" in shown["database_url"]
-    assert shown["smtp_password"] == "********"
-    assert "s3cret" not in repr(shown)
+    assert "s3cret" not in shown["smtp_url"]
+    assert "mailer" in shown["smtp_url"] and "smtp.example" in shown["smtp_url"]
+    assert shown["secret_key"] == "********"
+    assert "s3cret" not in repr(shown) and "k3y-material" not in repr(shown)

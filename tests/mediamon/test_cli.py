@@ -157,12 +157,18 @@ def test_feeds_add_list_export_import_remove(env, tmp_path):
 
 
 def test_config_masks_secrets(env):
-    env = {**env, "MEDIAMON_SMTP_PASSWORD": "hunter2", "MEDIAMON_BROKER_URL": "redis://:pw123@localhost/0"}
+    env = {
+        **env,
+        "MEDIAMON_SMTP_URL": "smtp://mailer:hunter2@smtp.example:587",
+        "MEDIAMON_SECRET_KEY": "k3y-material",
+        "MEDIAMON_BROKER_URL": "redis://:pw123@localhost/0",
+    }
     result = mediamon(env, "config")
     assert result.returncode == 0
-    assert "MEDIAMON_DATABASE_URL" in result.stdout
-    assert "hunter2" not in result.stdout
-    assert "pw123" not in result.stdout
+    assert "MEDIAMON_DATABASE_URL" in result.stdout and "MEDIAMON_SMTP_URL" in result.stdout
+    assert "smtp.example" in result.stdout
+    for secret in ("hunter2", "k3y-material", "pw123"):
+        assert secret not in result.stdout
 
 
 def test_bad_configuration_and_bad_input_are_clear_errors(env, tmp_path):
