@@ -69,6 +69,7 @@ class Settings(BaseSettings):
     dispatch_interval_s: float = Field(default=60.0, gt=0)
     sweep_interval_s: float = Field(default=600.0, gt=0)
     sweep_after_s: int = Field(default=900, ge=0)
+    delivery_interval_s: float = Field(default=60.0, gt=0)  # digests and alert windows are checked
 
     # Delivery: alerts and digests. No SMTP URL means messages are written as .eml files into
     # outbox_dir, so the embedded default works end to end. smtp://user:pass@host:587 uses
@@ -82,6 +83,8 @@ class Settings(BaseSettings):
     alert_hourly_cap: int = Field(default=6, ge=1)  # alert messages per subscription per hour
     spread_outlets: int = Field(default=3, ge=2)  # distinct outlets within 24 h for a spread alert
     delivery_attempts: int = Field(default=8, ge=1)  # sends tried before an outbox row is failed
+    # A mailbox a person (or a mail rule) watches: offered as the List-Unsubscribe mailto.
+    unsubscribe_mailto: str | None = None
 
     # Secrets: only ever from the environment, masked when printed.
     secret_key: SecretStr | None = None  # signs unsubscribe tokens; required once delivery runs

@@ -30,4 +30,5 @@ class DeliveryState(enum.StrEnum):
     PENDING = "pending"  # rendered and committed, not yet handed to a sender
     SENDING = "sending"  # handed to a sender; a crash here resends once, with the same Message-ID
     SENT = "sent"  # the server accepted it
+    SKIPPED = "skipped"  # an empty digest the subscription did not ask for: the window is done
     FAILED = "failed"  # gave up after the attempts; last_error says why

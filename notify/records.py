@@ -49,6 +49,7 @@ class ClaimSection:
     claim_id: str
     statement: str
     stories: tuple[StoryItem, ...]
+    more: int = 0  # stories past the section's cap: counted ("and 3 more"), not shown
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class EntitySection:
     entity_id: str
     name: str
     stories: tuple[StoryItem, ...]
+    more: int = 0  # stories past the section's cap: counted ("and 3 more"), not shown
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,8 @@ class Digest:
     @property
     def story_count(self) -> int:
         """Stories in the digest, each counted once."""
-        ids = {s.story_id for section in (*self.claims, *self.entities) for s in section.stories}
+        ids = {s.story_id for section in self.claims for s in section.stories}
+        ids.update(s.story_id for section in self.entities for s in section.stories)
         return len(ids)
 
     @property
@@ -111,6 +114,7 @@ class Alert:
     timezone: str
     stories: tuple[StoryItem, ...]
     overflow: int = 0  # stories past the hourly cap, summarised in this one message
+    claim: str | None = None  # the claim's statement when every story is about one: the subject names it
 
 
 @dataclass(frozen=True)

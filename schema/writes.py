@@ -20,8 +20,8 @@ from matching.matcher import MatchResult
 from schema.models import Article, Claim, ClaimMatch, Entity, Feed, Mention
 
 
-def _insert(session: Session, model: type[Any]) -> Any:
-    """A dialect insert that supports ``on_conflict_do_nothing``."""
+def insert_for(session: Session, model: type[Any]) -> Any:
+    """A dialect insert that supports ``on_conflict_do_nothing`` (SQLite and PostgreSQL)."""
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(model)
     return sqlite.insert(model)
@@ -33,7 +33,10 @@ def add_feeds(session: Session, sources: Iterable[FeedSource]) -> int:
     if not rows:
         return 0
     inserted = session.execute(
-        _insert(session, Feed).values(rows).on_conflict_do_nothing(index_elements=["url"]).returning(Feed.id)
+        insert_for(session, Feed)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["url"])
+        .returning(Feed.id)
     )
     return len(inserted.all())
 
@@ -49,7 +52,7 @@ def add_pending_articles(session: Session, feed_id: int, rows: Sequence[dict[str
     if not rows:
         return []
     statement = (
-        _insert(session, Article)
+        insert_for(session, Article)
         .values([{**row, "feed_id": feed_id} for row in rows])
         .on_conflict_do_nothing(index_elements=["canonical_url"])
         .returning(Article.id)
@@ -71,7 +74,7 @@ def sync_kb(session: Session, kb: KnowledgeBase) -> None:
     for model, rows in ((Entity, entities), (Claim, claims)):
         if not rows:
             continue
-        statement = _insert(session, model).values(rows)
+        statement = insert_for(session, model).values(rows)
         updates = {name: statement.excluded[name] for name in rows[0] if name != "id"}
         session.execute(statement.on_conflict_do_update(index_elements=["id"], set_=updates))
 

@@ -9,9 +9,10 @@ importing each other.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import redis
@@ -26,10 +27,15 @@ from ingest.politeness import LocalHostGate, RedisHostGate
 from matching.calibration import Calibration, load_calibration
 from matching.kb import KnowledgeBase, load_kb
 from matching.matcher import Matcher
+from notify.senders import AppriseSender, FileSender, Sender, SmtpSender, sender_for
 from schema.db import make_engine, make_session_factory, upgrade_database
+from services.alerts import AlertPlanner
 from services.articles import ArticleProcessor
+from services.delivery import DeliveryConfig, Vocabulary
+from services.digests import DigestPlanner
 from services.limits import WriteLimits
 from services.polling import FeedPoller
+from services.sending import OutboxSender
 
 if TYPE_CHECKING:
     from matching.semantic import SemanticClaimMatcher
@@ -155,3 +161,58 @@ def write_path(settings: Settings, store: Store, matcher: Matcher | None = None)
         yield built
     finally:
         built.close()
+
+
+class DeliveryNotConfigured(ValueError):
+    """Delivery needs a setting that is missing (the message says which)."""
+
+
+def delivery_config(settings: Settings) -> DeliveryConfig:
+    """Delivery's settings; without ``MEDIAMON_SECRET_KEY`` no unsubscribe link can be signed."""
+    if settings.secret_key is None or not settings.secret_key.get_secret_value():
+        raise DeliveryNotConfigured(
+            "MEDIAMON_SECRET_KEY is required to send alerts and digests (it signs the unsubscribe "
+            "links); set it to a long random value, e.g. the output of "
+            "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )
+    return DeliveryConfig(
+        mail_from=settings.mail_from,
+        public_url=settings.public_url,
+        secret_key=settings.secret_key.get_secret_value(),
+        relevance_threshold=settings.relevance_threshold,
+        alert_debounce_s=settings.alert_debounce_s,
+        alert_hourly_cap=settings.alert_hourly_cap,
+        spread_outlets=settings.spread_outlets,
+        attempts=settings.delivery_attempts,
+        unsubscribe_mailto=settings.unsubscribe_mailto,
+    )
+
+
+def build_route(settings: Settings) -> Callable[[str], Sender]:
+    """The sender for each address: SMTP (or .eml files when no SMTP is configured) for email,
+    Apprise for notification URLs."""
+    mail: Sender = (
+        SmtpSender.from_url(settings.smtp_url) if settings.smtp_url else FileSender(settings.outbox_dir)
+    )
+    notifications: Sender = AppriseSender()
+
+    return partial(sender_for, mail=mail, apprise=notifications)
+
+
+@dataclass
+class Delivery:
+    """Delivery's services over one store: digest and alert planning, and the outbox sender."""
+
+    digests: DigestPlanner
+    alerts: AlertPlanner
+    outbox: OutboxSender
+
+
+def build_delivery(settings: Settings, store: Store, kb: KnowledgeBase | None = None) -> Delivery:
+    config = delivery_config(settings)
+    vocabulary = Vocabulary.of(kb or load_kb(settings.kb_path))
+    return Delivery(
+        DigestPlanner(store.sessions, vocabulary, config),
+        AlertPlanner(store.sessions, vocabulary, config),
+        OutboxSender(store.sessions, build_route(settings), config),
+    )

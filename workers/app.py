@@ -27,13 +27,15 @@ DEFAULT_BROKER_URL = "redis://localhost:6379/0"
 #: Network-bound work (feeds, fetch) and CPU-bound work (extract) get their own queues, so slow
 #: sites never starve matching; run e.g. `mediamon worker -Q feeds,fetch --pool threads -c 32`
 #: beside `mediamon worker -Q extract,maintenance -c 2` to scale each side on its own.
-QUEUES = ("feeds", "fetch", "extract", "maintenance")
+QUEUES = ("feeds", "fetch", "extract", "deliver", "maintenance")
 TASK_QUEUES = {
     "workers.tasks.poll_feed": "feeds",
     "workers.tasks.fetch_article": "fetch",
     "workers.tasks.extract_article": "extract",
     "workers.tasks.dispatch_due_feeds": "maintenance",
     "workers.tasks.sweep_stale_articles": "maintenance",
+    "workers.tasks.dispatch_deliveries": "maintenance",
+    "workers.tasks.send_delivery": "deliver",
 }
 
 

@@ -1,5 +1,6 @@
 """Beat entries as data. Beat only runs dispatchers; each feed's own schedule lives in its row
-(``feed.next_poll_at``), so adding beat processes or workers never changes what is polled."""
+(``feed.next_poll_at``) and each digest's in the outbox's unique key, so adding beat processes
+or workers never changes what is polled or sent. Delivery runs once a secret key is set."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from config.settings import Settings
 
 
 def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
-    return {
+    entries = {
         "dispatch-due-feeds": {
             "task": "workers.tasks.dispatch_due_feeds",
             "schedule": settings.dispatch_interval_s,
@@ -23,3 +24,10 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
             "options": {"expires": settings.sweep_interval_s},
         },
     }
+    if settings.secret_key is not None:  # delivery is configured (links can be signed)
+        entries["dispatch-deliveries"] = {
+            "task": "workers.tasks.dispatch_deliveries",
+            "schedule": settings.delivery_interval_s,
+            "options": {"expires": settings.delivery_interval_s},
+        }
+    return entries

@@ -4,6 +4,8 @@ transaction), and enqueues follow-up work only after that call has committed.
 An article's way through the queues::
 
     dispatch_due_feeds  (maintenance)  lease due feeds            → poll_feed × N
+    dispatch_deliveries (maintenance)  write due digests/alerts   → send_delivery × due rows
+    send_delivery       (deliver, I/O) one outbox row to SMTP / Apprise / .eml
     poll_feed           (feeds, I/O)   feed → pending articles    → fetch_article × new
     fetch_article       (fetch, I/O)   download, stage the page   → extract_article
     extract_article     (extract, CPU) clean, match, store
@@ -31,7 +33,7 @@ from config.settings import Settings
 from ingest.outcomes import ArticleOutcome, ArticleReport
 from schema.models import ArticleState
 from services.knowledge import sync_kb
-from services.wiring import WritePath, build_write_path, open_store
+from services.wiring import Delivery, Store, WritePath, build_delivery, build_write_path, open_store
 
 log = logging.getLogger("mediamon.tasks")
 
@@ -47,14 +49,30 @@ RETRY = {
 }
 
 
+def _settings() -> Settings:
+    settings: Settings = current_app.conf.mediamon_settings
+    return settings
+
+
+@cache
+def _store() -> Store:
+    """One engine per worker process, made after the fork."""
+    return open_store(_settings(), migrate=False)
+
+
 @cache
 def _services() -> WritePath:
-    """One set of services per worker process, built after the fork from the app's Settings."""
-    settings: Settings = current_app.conf.mediamon_settings
-    built = build_write_path(settings, open_store(settings, migrate=False))
+    """One set of write-path services per worker process, built from the app's Settings."""
+    built = build_write_path(_settings(), _store())
     # Matches reference the entity and claim rows of this knowledge-base version.
     sync_kb(built.articles.sessions, built.articles.matcher.kb)
     return built
+
+
+@cache
+def _delivery() -> Delivery:
+    """Digest and alert planning and the outbox sender, per worker process."""
+    return build_delivery(_settings(), _store())
 
 
 @shared_task(name="workers.tasks.dispatch_due_feeds", ignore_result=True, **RETRY)
@@ -119,6 +137,28 @@ def sweep_stale_articles(older_than_s: int = 900, limit: int = 5000) -> int:
     if pending or fetched:
         log.info("sweep pending=%d fetched=%d", len(pending), len(fetched))
     return len(pending) + len(fetched)
+
+
+@shared_task(name="workers.tasks.dispatch_deliveries", ignore_result=True, **RETRY)
+def dispatch_deliveries() -> int:
+    """Write the digests and alerts that are due (each once: the outbox's unique key), then
+    enqueue one send per outbox row that is due, retries and crashed sends included."""
+    delivery = _delivery()
+    written = delivery.digests.plan() + delivery.alerts.plan()
+    due = delivery.outbox.due_ids()
+    _enqueue(send_delivery, due)
+    if written or due:
+        log.info("deliveries written=%d due=%d", len(written), len(due))
+    return len(due)
+
+
+@shared_task(
+    name="workers.tasks.send_delivery", ignore_result=True, time_limit=120, soft_time_limit=100, **RETRY
+)
+def send_delivery(delivery_id: int) -> None:
+    """Send one outbox row; a row another worker holds, or already sent, is left alone."""
+    state = _delivery().outbox.send(delivery_id)
+    log.info("delivery id=%d state=%s", delivery_id, state.value if state else "not taken")
 
 
 def _queue_is_empty(task_name: str) -> bool:

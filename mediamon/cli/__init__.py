@@ -10,16 +10,20 @@ call; nothing here holds business logic.
     matching.py  match, eval
     stored.py    export, matches
     kb.py        kb show | check | build | candidates
+    subscriptions.py  subscriptions add | list | remove
+    delivery.py  digest run | preview, alerts run, deliveries
+    web.py       serve (the web app: unsubscribe, later the API and dashboard)
 """
 
 from __future__ import annotations
 
 import typer
 
-from mediamon.cli import matching, run, service, setup, stored
+from mediamon.cli import delivery, matching, run, service, setup, stored, web
 from mediamon.cli.common import refresh_consoles
 from mediamon.cli.feeds import feeds_app
 from mediamon.cli.kb import kb_app
+from mediamon.cli.subscriptions import subscriptions_app
 
 app = typer.Typer(
     help="Media monitoring for the Afghanistan–Pakistan security theme.",
@@ -37,6 +41,9 @@ def _before_every_command() -> None:
 app.add_typer(feeds_app, name="feeds")
 app.add_typer(kb_app, name="kb")
 app.add_typer(setup.db_app, name="db")
+app.add_typer(subscriptions_app, name="subscriptions")
+app.add_typer(delivery.digest_app, name="digest")
+app.add_typer(delivery.alerts_app, name="alerts")
 
 app.command("config")(setup.show_config)
 app.command("run")(run.run)
@@ -48,3 +55,5 @@ app.command("match")(matching.match)
 app.command("eval")(matching.evaluate)
 app.command("export")(stored.export)
 app.command("matches")(stored.matches)
+app.command("deliveries")(delivery.deliveries)
+app.command("serve")(web.serve)

@@ -81,13 +81,16 @@ def opened_store(settings: Settings) -> Iterator[Store]:
         opened.close()
 
 
-def parse_since(value: str | None) -> datetime | None:
+def parse_since(value: str | None, option: str = "--since") -> datetime | None:
+    """An ISO 8601 date or moment from the command line (UTC when it names no zone)."""
     if value is None:
         return None
     try:
         moment = datetime.fromisoformat(value)
     except ValueError as exc:
-        raise fail(f"--since wants an ISO date like 2026-11-01, got {value!r}") from exc
+        raise fail(
+            f"{option} wants an ISO date like 2026-11-01 or 2026-11-01T07:00+00:00, got {value!r}"
+        ) from exc
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
