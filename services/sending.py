@@ -30,6 +30,14 @@ from services.limits import utc_now
 MAX_BACKOFF = timedelta(hours=1)
 
 
+def list_deliveries(
+    sessions: sessionmaker[Session], limit: int = 100, state: DeliveryState | None = None
+) -> list[Delivery]:
+    """The outbox, newest first (detached rows, for `mediamon deliveries`)."""
+    with sessions() as session:
+        return list(queries.deliveries(session, limit, state))
+
+
 @dataclass
 class SendSummary:
     sent: int = 0

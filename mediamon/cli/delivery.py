@@ -24,8 +24,7 @@ from mediamon.cli.common import (
     when,
 )
 from notify.kinds import DeliveryState
-from schema.queries import delivery as queries
-from services.sending import SendSummary
+from services.sending import SendSummary, list_deliveries
 from services.wiring import Delivery, DeliveryNotConfigured, Store, build_delivery
 
 digest_app = typer.Typer(help="Daily and weekly digests.", no_args_is_help=True)
@@ -100,10 +99,18 @@ def deliveries(
 ) -> None:
     """The outbox: every message with its state, attempts and last error, newest first."""
     settings = load_settings()
-    with opened_store(settings) as store, store.sessions() as session:
-        rows = queries.deliveries(session, limit, state)
+    with opened_store(settings) as store:
+        rows = list_deliveries(store.sessions, limit, state)
         table = Table(
-            "id", "sub", "kind", "window", "state", "tries", "sent", "subject / error", title="deliveries"
+            "id",
+            "sub",
+            "kind",
+            "window",
+            "state",
+            "tries",
+            "sent",
+            "subject / error",
+            title=f"{len(rows)} deliveries",
         )
         for row in rows:
             table.add_row(
