@@ -36,6 +36,7 @@ TASK_QUEUES = {
     "workers.tasks.sweep_stale_articles": "maintenance",
     "workers.tasks.dispatch_deliveries": "maintenance",
     "workers.tasks.send_delivery": "deliver",
+    "workers.tasks.plan_alerts": "deliver",
 }
 
 

@@ -115,7 +115,26 @@ def fetch_article(article_id: int) -> None:
 )
 def extract_article(article_id: int) -> None:
     started = time.perf_counter()
-    _log_article(_services().articles.extract(article_id), started)
+    report = _services().articles.extract(article_id)
+    _log_article(report, started)
+    settings = _settings()
+    if (
+        settings.secret_key is not None  # delivery is configured
+        and report.outcome is ArticleOutcome.DONE
+        and (report.relevance or 0.0) >= settings.relevance_threshold
+    ):
+        # The article is committed: instant subscribers hear of it now, not at the next beat.
+        _signal(plan_alerts)
+
+
+@shared_task(name="workers.tasks.plan_alerts", ignore_result=True, **RETRY)
+def plan_alerts() -> int:
+    """Write the alerts due now and enqueue their sends (a burst of triggers writes each alert
+    once: the outbox's unique key per window)."""
+    delivery = _delivery()
+    written = delivery.alerts.plan()
+    _enqueue(send_delivery, written)
+    return len(written)
 
 
 @shared_task(name="workers.tasks.sweep_stale_articles", ignore_result=True, **RETRY)
@@ -183,6 +202,15 @@ def _log_article(report: ArticleReport, started: float) -> None:
         report.relevance,
         report.error,
     )
+
+
+def _signal(task: object) -> None:
+    """Enqueue one run of a task that takes nothing; if the broker is away, the beat's next
+    dispatch does the same work."""
+    try:
+        getattr(task, "delay")()  # noqa: B009 - Celery's task type is untyped
+    except BrokerError as exc:
+        log.warning("broker unavailable, %s left for the next dispatch: %s", getattr(task, "name", task), exc)
 
 
 def _enqueue(task: object, ids: Sequence[int]) -> None:

@@ -13,6 +13,7 @@ from workers.app import QUEUES, TASK_QUEUES, create_app
 def app(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("MEDIAMON_BROKER_URL", "redis://127.0.0.1:6379/0")
     monkeypatch.setenv("MEDIAMON_DISPATCH_INTERVAL_S", "5")
+    monkeypatch.setenv("MEDIAMON_SECRET_KEY", "app-test-secret")  # delivery configured: its beat entry too
     return create_app(Settings())
 
 
@@ -22,6 +23,12 @@ def test_every_beat_entry_names_a_registered_task(app):
     for name, entry in app.conf.beat_schedule.items():
         assert entry["task"] in registered, f"beat entry {name} names an unknown task"
     assert app.conf.beat_schedule["dispatch-due-feeds"]["schedule"] == 5.0
+    assert app.conf.beat_schedule["dispatch-deliveries"]["task"] == "workers.tasks.dispatch_deliveries"
+
+
+def test_without_a_secret_key_beat_does_not_dispatch_deliveries(monkeypatch):
+    monkeypatch.delenv("MEDIAMON_SECRET_KEY", raising=False)
+    assert "dispatch-deliveries" not in create_app(Settings()).conf.beat_schedule
 
 
 def test_every_task_is_routed_to_a_declared_queue(app):

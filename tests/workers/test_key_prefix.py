@@ -83,11 +83,12 @@ def test_a_published_task_message_lives_only_under_the_prefix(app, namespace):
     assert not any(sent.id in text for text in texts(client.lrange("fetch", 0, -1)))
 
     depths = queue_depths(client, QUEUES, key_prefix=prefix)
-    assert depths == {"feeds": 0, "fetch": 1, "extract": 0, "maintenance": 0}
+    assert depths == {"feeds": 0, "fetch": 1, "extract": 0, "deliver": 0, "maintenance": 0}
     assert broker_counts(client, QUEUES, key_prefix=prefix) == {
         "queue feeds": 0,
         "queue fetch": 1,
         "queue extract": 0,
+        "queue deliver": 0,
         "queue maintenance": 0,
         "quarantined messages": 0,
     }
