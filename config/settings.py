@@ -90,6 +90,12 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None  # signs unsubscribe tokens; required once delivery runs
     api_token: SecretStr | None = None
 
+    @field_validator("smtp_url", "unsubscribe_mailto", "secret_key", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        """``MEDIAMON_SECRET_KEY=`` (as compose passes an unset variable) means not set."""
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("allowed_private_hosts", mode="before")
     @classmethod
     def _split_hosts(cls, value: Any) -> Any:

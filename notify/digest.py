@@ -26,8 +26,12 @@ from notify.records import (
 )
 from notify.rules import Filter, StoredArticle, StoredClaim, wanted_claims, wants
 
-#: Stories shown per section: a digest is read in five minutes; the rest is counted.
-MAX_PER_SECTION = 8
+#: A digest is read in five minutes, and Gmail clips a message past 102 kB: stories per section
+#: and sections are capped (at most 36 stories, about 100 kB of HTML); what the caps leave out
+#: is counted in the message ("and 3 more"), never silently dropped.
+MAX_PER_SECTION = 4
+MAX_CLAIM_SECTIONS = 6
+MAX_ENTITY_SECTIONS = 3
 
 
 def story_item(articles: Sequence[StoredArticle], claim: StoredClaim | None = None) -> StoryItem:
@@ -107,14 +111,16 @@ def build_digest(
                     claim_stories[claim.claim_id][story_id] = claim
     shown: set[int] = set()
     claims: list[ClaimSection] = []
-    for claim_id in sorted(claim_stories, key=lambda c: (-len(claim_stories[c]), c)):
-        items = [story_item(stories[sid], claim) for sid, claim in claim_stories[claim_id].items()]
-        items.sort(key=lambda s: (-s.relevance, s.published))
-        shown.update(s.story_id for s in items)
-        claims.append(
-            ClaimSection(claim_id, statements.get(claim_id, claim_id), tuple(items[:MAX_PER_SECTION]))
-        )
-    entities = _entity_sections(stories, shown, rule, entity_names)
+    ranked = sorted(claim_stories, key=lambda c: (-len(claim_stories[c]), c))
+    for claim_id in ranked[:MAX_CLAIM_SECTIONS]:
+        chosen = _top(stories, claim_stories[claim_id])
+        items = [story_item(stories[sid], claim_stories[claim_id][sid]) for sid in chosen]
+        shown.update(claim_stories[claim_id])  # under an entity again would be twice
+        more = len(claim_stories[claim_id]) - len(items)
+        claims.append(ClaimSection(claim_id, statements.get(claim_id, claim_id), tuple(items), more))
+    for claim_id in ranked[MAX_CLAIM_SECTIONS:]:
+        shown.update(claim_stories[claim_id])
+    entities, more_entities = _entity_sections(stories, shown, rule, entity_names)
     previous = previous_counts or {}
     since = SinceLast(
         first_seen=tuple(
@@ -137,6 +143,9 @@ def build_digest(
         claims=tuple(claims),
         entities=entities,
         since_last=since,
+        more_claims=max(0, len(ranked) - MAX_CLAIM_SECTIONS),
+        more_entities=more_entities,
+        total_stories=len(stories),
     )
 
 
@@ -179,15 +188,24 @@ def _by_story(articles: Iterable[StoredArticle]) -> dict[int, list[StoredArticle
     return dict(stories)
 
 
+def _top(stories: Mapping[int, Sequence[StoredArticle]], story_ids: Iterable[int]) -> list[int]:
+    """The stories a section shows: the most relevant first, then the earliest."""
+    ranked = sorted(
+        story_ids,
+        key=lambda sid: (-max(a.relevance for a in stories[sid]), min(a.published for a in stories[sid])),
+    )
+    return ranked[:MAX_PER_SECTION]
+
+
 def _entity_sections(
     stories: Mapping[int, Sequence[StoredArticle]],
     shown: set[int],
     rule: Filter,
     names: Mapping[str, str],
-) -> tuple[EntitySection, ...]:
+) -> tuple[tuple[EntitySection, ...], int]:
     """Stories not shown under a claim, each under the entity its articles mention most (among
-    the subscription's entities, if it names any)."""
-    grouped: dict[str, list[StoryItem]] = defaultdict(list)
+    the subscription's entities, if it names any); and how many entity sections the cap left out."""
+    grouped: dict[str, list[int]] = defaultdict(list)
     for story_id, members in stories.items():
         if story_id in shown:
             continue
@@ -196,15 +214,17 @@ def _entity_sections(
             mentioned = Counter({e: n for e, n in mentioned.items() if e in rule.entity_ids})
         if not mentioned:
             continue
-        top = max(mentioned, key=lambda e: (mentioned[e], e))
-        grouped[top].append(story_item(members))
+        grouped[max(mentioned, key=lambda e: (mentioned[e], e))].append(story_id)
+    ranked = sorted(grouped, key=lambda e: (-len(grouped[e]), e))
     sections = []
-    for entity_id in sorted(grouped, key=lambda e: (-len(grouped[e]), e)):
-        items = sorted(grouped[entity_id], key=lambda s: (-s.relevance, s.published))
+    for entity_id in ranked[:MAX_ENTITY_SECTIONS]:
+        items = tuple(story_item(stories[sid]) for sid in _top(stories, grouped[entity_id]))
         sections.append(
-            EntitySection(entity_id, names.get(entity_id, entity_id), tuple(items[:MAX_PER_SECTION]))
+            EntitySection(
+                entity_id, names.get(entity_id, entity_id), items, len(grouped[entity_id]) - len(items)
+            )
         )
-    return tuple(sections)
+    return tuple(sections), max(0, len(ranked) - MAX_ENTITY_SECTIONS)
 
 
 def _trend(

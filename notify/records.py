@@ -92,6 +92,9 @@ class Digest:
     claims: tuple[ClaimSection, ...] = ()
     entities: tuple[EntitySection, ...] = ()  # stories not already shown under a claim
     since_last: SinceLast = field(default_factory=SinceLast)
+    more_claims: int = 0  # claim sections past the cap: counted, not shown
+    more_entities: int = 0  # entity sections past the cap
+    total_stories: int = 0  # every story the window holds for this reader, shown or not
 
     @property
     def story_count(self) -> int:

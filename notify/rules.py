@@ -100,8 +100,11 @@ def wants(rule: Filter, article: StoredArticle) -> bool:
 
 
 def _muted(rule: Filter, article: StoredArticle) -> bool:
-    host = article.host
-    if any(host == muted or host.endswith("." + muted) for muted in rule.muted_sources):
-        return True
-    title = article.title.casefold()
-    return any(keyword in title for keyword in rule.muted_keywords)
+    if rule.muted_sources:
+        host = article.host
+        if any(host == muted or host.endswith("." + muted) for muted in rule.muted_sources):
+            return True
+    if rule.muted_keywords:
+        title = article.title.casefold()
+        return any(keyword in title for keyword in rule.muted_keywords)
+    return False

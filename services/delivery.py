@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.policy import SMTP
 from email.utils import make_msgid
 from urllib.parse import quote, urlsplit
 
@@ -18,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from matching.kb import KnowledgeBase
 from notify.kinds import DeliveryState, MessageKind
+from notify.mime import to_bytes
 from notify.records import Envelope
 from notify.rules import Filter
 from notify.tokens import make_token
@@ -117,7 +117,7 @@ def write(
             if envelope_used
             else f"<skipped.{kind}.{subscription.id}.{key}>",
             "subject": str(message["Subject"]) if message else "",
-            "message": message.as_bytes(policy=SMTP) if message else b"",
+            "message": to_bytes(message) if message else b"",
             "items": items,
             "state": DeliveryState.PENDING if message else DeliveryState.SKIPPED,
             "created_at": now,

@@ -12,14 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email import message_from_bytes
-from email.message import EmailMessage
-from email.policy import default
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from notify.kinds import DeliveryState
+from notify.mime import from_bytes
 from notify.senders import PermanentSendError, Sender, TransientSendError
 from schema import outbox
 from schema.models import Delivery, Subscription
@@ -91,8 +89,8 @@ class OutboxSender:
                 .join(Subscription, Subscription.id == Delivery.subscription_id)
                 .where(Delivery.id == delivery_id)
             ).one()
-        message = message_from_bytes(row.message, policy=default)
-        assert isinstance(message, EmailMessage)  # the default policy's message class
+        # Parsed with the policy it was written with: the bytes go out as they were stored.
+        message = from_bytes(row.message)
         try:
             self.route(row.address).send(message)
         except TransientSendError as exc:

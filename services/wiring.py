@@ -36,6 +36,7 @@ from services.digests import DigestPlanner
 from services.limits import WriteLimits
 from services.polling import FeedPoller
 from services.sending import OutboxSender
+from services.stories import StoryGrouper
 
 if TYPE_CHECKING:
     from matching.semantic import SemanticClaimMatcher
@@ -203,6 +204,7 @@ def build_route(settings: Settings) -> Callable[[str], Sender]:
 class Delivery:
     """Delivery's services over one store: digest and alert planning, and the outbox sender."""
 
+    stories: StoryGrouper  # run first: messages show each story once
     digests: DigestPlanner
     alerts: AlertPlanner
     outbox: OutboxSender
@@ -212,6 +214,7 @@ def build_delivery(settings: Settings, store: Store, kb: KnowledgeBase | None = 
     config = delivery_config(settings)
     vocabulary = Vocabulary.of(kb or load_kb(settings.kb_path))
     return Delivery(
+        StoryGrouper(store.sessions),
         DigestPlanner(store.sessions, vocabulary, config),
         AlertPlanner(store.sessions, vocabulary, config),
         OutboxSender(store.sessions, build_route(settings), config),

@@ -36,7 +36,18 @@ def compose_config() -> dict[str, Any]:
 
 def test_compose_file_is_valid_and_has_every_service(compose_config: dict[str, Any]):
     services = compose_config["services"]
-    assert set(services) >= {"postgres", "redis", "migrate", "worker", "beat", "metrics", "mailcatcher"}
+    assert set(services) >= {
+        "postgres",
+        "redis",
+        "migrate",
+        "worker",
+        "beat",
+        "metrics",
+        "web",
+        "mailcatcher",
+    }
+    assert services["worker"]["environment"]["MEDIAMON_SMTP_URL"] == "smtp://mailcatcher:1025"
+    assert services["web"]["command"][:2] == ["mediamon", "serve"]
     assert "pgdata" in compose_config["volumes"]
 
 

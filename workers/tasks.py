@@ -132,6 +132,7 @@ def plan_alerts() -> int:
     """Write the alerts due now and enqueue their sends (a burst of triggers writes each alert
     once: the outbox's unique key per window)."""
     delivery = _delivery()
+    delivery.stories.assign_pending()
     written = delivery.alerts.plan()
     _enqueue(send_delivery, written)
     return len(written)
@@ -163,6 +164,7 @@ def dispatch_deliveries() -> int:
     """Write the digests and alerts that are due (each once: the outbox's unique key), then
     enqueue one send per outbox row that is due, retries and crashed sends included."""
     delivery = _delivery()
+    delivery.stories.assign_pending()
     written = delivery.digests.plan() + delivery.alerts.plan()
     due = delivery.outbox.due_ids()
     _enqueue(send_delivery, due)

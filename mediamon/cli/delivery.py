@@ -47,9 +47,10 @@ def digest_run(now: Annotated[str | None, typer.Option("--now", help=NOW_HELP)] 
     moment = parse_since(now, "--now")
     with opened_store(settings) as store:
         delivery = _delivery(settings, store)
+        grouped = delivery.stories.assign_pending()
         written = delivery.digests.plan(moment)
         summary = delivery.outbox.send_due(moment)
-    console.print(f"{len(written)} digest(s) written")
+    console.print(f"{grouped} article(s) grouped into stories, {len(written)} digest(s) written")
     _print_summary(summary)
 
 
@@ -60,6 +61,7 @@ def alerts_run(now: Annotated[str | None, typer.Option("--now", help=NOW_HELP)] 
     moment = parse_since(now, "--now")
     with opened_store(settings) as store:
         delivery = _delivery(settings, store)
+        delivery.stories.assign_pending()
         written = delivery.alerts.plan(moment)
         summary = delivery.outbox.send_due(moment)
     console.print(f"{len(written)} alert(s) written")
@@ -81,7 +83,9 @@ def digest_preview(
     moment = parse_since(until, "--until")
     with opened_store(settings) as store:
         try:
-            message = _delivery(settings, store).digests.preview(subscription, moment)
+            delivery = _delivery(settings, store)
+            delivery.stories.assign_pending()
+            message = delivery.digests.preview(subscription, moment)
         except LookupError as exc:
             raise fail(str(exc), code=1) from exc
     html, text = _part(message, "html"), _part(message, "plain")

@@ -78,6 +78,9 @@ def evaluate(
     folds: Annotated[
         int, typer.Option(min=0, help="also cross-validate over all sentences with this many folds (0: no)")
     ] = 0,
+    stories: Annotated[
+        bool, typer.Option("--stories", help="also story grouping: pairwise P/R on the labelled story pairs")
+    ] = False,
 ) -> None:
     """Precision, recall and F1 of claim matching (lexical and semantic), stance accuracy,
     entity matching, and throughput, on the labelled dev set. With --folds, also k-fold
@@ -172,6 +175,13 @@ def evaluate(
             _print_cross_validation(evaluation.cross_validate(kb, semantic, items, folds))
         except ValueError as exc:
             raise fail(f"cannot cross-validate on {data}: {exc}") from exc
+    if stories:
+        from notify.story_evaluation import format_story_report, run_story_eval
+
+        try:
+            console.print(format_story_report(run_story_eval()), markup=False, highlight=False)
+        except FileNotFoundError as exc:
+            raise fail(f"story evaluation needs the labelled pairs and the news corpus: {exc}") from exc
 
 
 def _print_cross_validation(result: CrossValidation) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -64,7 +65,7 @@ def test_an_article_from_a_feed_reaches_its_subscriber_and_a_due_digest_goes_out
         for n in (1, 2):  # two beats at once must not send the digest twice
             spawn(env, "beat", "--schedule", str(tmp_path / f"beat{n}"), log=f"beat{n}.log")
 
-        def received(address: str) -> list:
+        def received(address: str) -> list[EmailMessage]:
             return [m for m in list(mailbox.messages) if m["To"] == address]
 
         wait_for(lambda: bool(received("watch@example.org")), 300, "the instant alert", tmp_path)

@@ -75,6 +75,10 @@ def test_digest_run_delivers_once_to_the_smtp_server(env, stored):
     assert message["To"] == "analyst@example.org"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert "https://mediamon.example/unsubscribe/" in message["List-Unsubscribe"]
+    # On the wire as written: an RFC 2047-encoded List-Unsubscribe is ignored by Gmail.
+    assert b"\nList-Unsubscribe: <https://mediamon.example/unsubscribe/" in mailbox.raw[0].replace(
+        b"\r\n", b"\n"
+    )
     text = message.get_body(preferencelist=("plain",))
     assert text is not None and "stories" in str(message["Subject"])
 

@@ -11,7 +11,7 @@ from notify.digest import build_alert, build_digest
 from notify.kinds import Mode
 from notify.rules import Filter, StoredArticle, StoredClaim, wants
 from notify.spread import find_spreads
-from tests.support.news import NewsArticle, news_about
+from tests.support.news import NewsArticle, news, news_about
 
 STATEMENTS = {
     "c-ttp-haven": "Afghanistan gives the TTP a safe haven.",
@@ -176,3 +176,48 @@ def test_a_claim_repeated_by_three_outlets_within_a_day_is_a_spread_with_lags():
     assert spread.first.name == first.source and spread.outlets == 3
     assert [(f.outlet.name, f.lag_s) for f in spread.followers] == [("Reuters", 7200.0), ("Geo", 18000.0)]
     assert spread.key == "c-india-proxy@1"
+
+
+def test_a_busy_day_stays_readable_and_under_gmails_clipping_size():
+    """500 stories on 60 claims: sections and stories are capped, the rest counted, and the
+    HTML stays under the 102 kB at which Gmail clips a message."""
+    from notify.records import Envelope
+    from notify.render import render_digest
+
+    items = [a for a in news() if a.published.month == 5][:500]
+    claims = [f"claim-{n}" for n in range(60)]
+    articles = [
+        stored(a, n, claims=[(claims[n % 60], "asserts")], entities=("ttp", "afghanistan")[: 1 + n % 2])
+        for n, a in enumerate(items, 1)
+    ]
+    digest = build_digest(
+        subscription_id=1,
+        address="a@example.org",
+        mode=Mode.DAILY,
+        timezone="Asia/Karachi",
+        window=(items[0].published, items[-1].published + timedelta(hours=1)),
+        rule=EVERYTHING,
+        articles=articles,
+        statements={c: f"Statement of {c}" for c in claims},
+        entity_names=NAMES,
+    )
+    assert digest.total_stories == 500
+    assert len(digest.claims) + digest.more_claims == 60
+    shown_claims = {s.claim_id for s in digest.claims}
+    in_shown = sum(1 for a in articles if a.claims[0].claim_id in shown_claims)
+    assert sum(len(s.stories) + s.more for s in digest.claims) == in_shown, "each story shown or counted"
+    envelope = Envelope(
+        "m <m@example.org>",
+        "a@example.org",
+        "<x@example.org>",
+        items[-1].published,
+        "l <l.example.org>",
+        "https://example.org/u/t",
+    )
+    message = render_digest(digest, envelope)
+    html = message.get_body(preferencelist=("html",))
+    text = message.get_body(preferencelist=("plain",))
+    assert html is not None and text is not None
+    assert len(html.get_content().encode()) < 102 * 1024
+    assert "54 more claims" in text.get_content()
+    assert "500 stories" in str(message["Subject"])

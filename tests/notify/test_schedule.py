@@ -10,8 +10,8 @@ from notify.kinds import Mode
 from notify.schedule import ScheduleError, latest_slot
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def test_a_london_digest_stays_at_seven_local_across_both_dst_changes():

@@ -222,7 +222,7 @@ def test_a_crash_after_the_server_accepted_sends_again_once_with_the_same_messag
     with sessions.begin() as session:
         assert outbox.claim(session, delivery_id, due, CONFIG.lease)
         message = session.get_one(Delivery, delivery_id).message
-        SmtpSender.from_url(url).send(message_from_bytes(message, policy=default))  # type: ignore[arg-type]
+        SmtpSender.from_url(url).send(message_from_bytes(message, policy=default))
 
     assert sender.send_due(due + timedelta(minutes=1)).sent == 0, "the lease still holds"
     after_lease = due + CONFIG.lease + timedelta(seconds=1)
@@ -289,5 +289,5 @@ def test_a_bad_subscription_is_refused_with_the_reason(sessions, kb):
         ({"address": "a@example.org", "at_local": "25:00"}, "HH:MM"),
     ):
         with pytest.raises(SubscriptionError, match=reason):
-            add_subscription(sessions, NewSubscription(**options), kb)  # type: ignore[arg-type]
+            add_subscription(sessions, NewSubscription(**options), kb)
     assert add_subscription(sessions, NewSubscription(address="json://127.0.0.1:9/hook"), kb) > 0

@@ -23,6 +23,7 @@ from aiosmtpd.controller import Controller
 class Mailbox:
     messages: list[EmailMessage] = field(default_factory=list)
     recipients: list[list[str]] = field(default_factory=list)
+    raw: list[bytes] = field(default_factory=list)  # as received on the wire
     reply: str | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -35,6 +36,7 @@ class Mailbox:
         with self.lock:
             self.messages.append(message)
             self.recipients.append(list(envelope.rcpt_tos))
+            self.raw.append(bytes(envelope.content))
         return "250 Message accepted for delivery"
 
 
