@@ -32,6 +32,7 @@ from notify.rules import Filter, StoredArticle, StoredClaim, wanted_claims, want
 MAX_PER_SECTION = 4
 MAX_CLAIM_SECTIONS = 6
 MAX_ENTITY_SECTIONS = 3
+MAX_TRENDS = 3  # per line of "since your last digest"
 
 
 def story_item(articles: Sequence[StoredArticle], claim: StoredClaim | None = None) -> StoryItem:
@@ -122,16 +123,17 @@ def build_digest(
         shown.update(claim_stories[claim_id])
     entities, more_entities = _entity_sections(stories, shown, rule, entity_names)
     previous = previous_counts or {}
+    first_seen = sorted((c for c in counts if c not in seen_before), key=lambda c: (-counts[c], c))
+    growing = sorted(
+        (c for c in counts if c in seen_before and counts[c] > previous.get(c, 0)),
+        key=lambda c: (-(counts[c] - previous.get(c, 0)), c),
+    )
+    denials = sorted(denied, key=lambda c: (-denied[c], c))
     since = SinceLast(
-        first_seen=tuple(
-            _trend(c, counts, previous, statements) for c in sorted(counts) if c not in seen_before
-        ),
-        growing=tuple(
-            _trend(c, counts, previous, statements)
-            for c in sorted(counts, key=lambda c: (-(counts[c] - previous.get(c, 0)), c))
-            if c in seen_before and counts[c] > previous.get(c, 0)
-        )[:3],
-        denied=tuple(_trend(c, denied, previous, statements) for c in sorted(denied)),
+        first_seen=tuple(_trend(c, counts, previous, statements) for c in first_seen[:MAX_TRENDS]),
+        growing=tuple(_trend(c, counts, previous, statements) for c in growing[:MAX_TRENDS]),
+        denied=tuple(_trend(c, denied, previous, statements) for c in denials[:MAX_TRENDS]),
+        more=sum(max(0, len(group) - MAX_TRENDS) for group in (first_seen, growing, denials)),
     )
     return Digest(
         subscription_id=subscription_id,

@@ -75,6 +75,7 @@ class SinceLast:
     first_seen: tuple[ClaimTrend, ...] = ()  # claims never matched before this window
     growing: tuple[ClaimTrend, ...] = ()  # fastest growth over the previous window
     denied: tuple[ClaimTrend, ...] = ()  # claims denied in this window
+    more: int = 0  # trends past the section's cap (it is short by design): counted, not shown
 
     @property
     def empty(self) -> bool:

@@ -254,7 +254,7 @@ def _stories(items: tuple[StoryItem, ...], tz: ZoneInfo) -> tuple[display.StoryV
     return tuple(display.story(item, tz) for item in items)
 
 
-def _since(since: SinceLast) -> dict[str, tuple[TrendView, ...]] | None:
+def _since(since: SinceLast) -> dict[str, Any] | None:
     if since.empty:
         return None
 
@@ -267,6 +267,9 @@ def _since(since: SinceLast) -> dict[str, tuple[TrendView, ...]] | None:
             view(t, f"{plural(t.count, 'match', 'matches')}, up from {t.previous}") for t in since.growing
         ),
         "denied": tuple(view(t, f"denied in {plural(t.count, 'match', 'matches')}") for t in since.denied),
+        "more": f"… and {plural(since.more, 'more claim', 'more claims')} new, growing or denied"
+        if since.more
+        else "",
     }
 
 

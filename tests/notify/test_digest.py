@@ -203,6 +203,7 @@ def test_a_busy_day_stays_readable_and_under_gmails_clipping_size():
     )
     assert digest.total_stories == 500
     assert len(digest.claims) + digest.more_claims == 60
+    assert len(digest.since_last.first_seen) == 3 and digest.since_last.more == 57, "a short section"
     shown_claims = {s.claim_id for s in digest.claims}
     in_shown = sum(1 for a in articles if a.claims[0].claim_id in shown_claims)
     assert sum(len(s.stories) + s.more for s in digest.claims) == in_shown, "each story shown or counted"
@@ -220,4 +221,5 @@ def test_a_busy_day_stays_readable_and_under_gmails_clipping_size():
     assert html is not None and text is not None
     assert len(html.get_content().encode()) < 102 * 1024
     assert "54 more claims" in text.get_content()
+    assert "57 more claims new, growing or denied" in text.get_content()
     assert "500 stories" in str(message["Subject"])
