@@ -291,3 +291,32 @@ def test_a_bad_subscription_is_refused_with_the_reason(sessions, kb):
         with pytest.raises(SubscriptionError, match=reason):
             add_subscription(sessions, NewSubscription(**options), kb)
     assert add_subscription(sessions, NewSubscription(address="json://127.0.0.1:9/hook"), kb) > 0
+
+
+def test_a_london_digest_arrives_at_seven_local_on_both_sides_of_the_spring_change(sessions, kb, parts, mail):
+    """07:00 Europe/London is 07:00 UTC on 28 March 2026 (GMT) and 06:00 UTC on 29 March (BST)."""
+    digests, _, sender = parts
+    _, mailbox = mail
+    subscribe(
+        sessions,
+        kb,
+        datetime(2026, 3, 27, 8, tzinfo=UTC),  # after that day's slot
+        at_local="07:00",
+        timezone="Europe/London",
+        send_empty=True,
+    )
+    moments = [
+        datetime(2026, 3, 28, 6, 59, tzinfo=UTC),  # 06:59 GMT: not yet
+        datetime(2026, 3, 28, 7, 0, tzinfo=UTC),  # 07:00 GMT
+        datetime(2026, 3, 29, 5, 59, tzinfo=UTC),  # 06:59 BST: not yet
+        datetime(2026, 3, 29, 6, 0, tzinfo=UTC),  # 07:00 BST
+    ]
+    written = []
+    for moment in moments:
+        written.append(len(digests.plan(moment)))
+        sender.send_due(moment)
+    assert written == [0, 1, 0, 1]
+    dates = [m["Date"].datetime.astimezone(UTC) for m in mailbox.messages]
+    assert dates == [moments[1], moments[3]], "each received at 07:00 local"
+    assert [r.window_key for r in rows(sessions)] == ["2026-03-28", "2026-03-29"]
+    assert rows(sessions)[1].window_start == moments[1], "the second covers from the first, 23 hours"
