@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
+from matching.evaluation import Scores
 from notify.stories import StoryCandidate, StoryIndex, StoryParams, StorySignature
 
 DEFAULT_STORY_PAIRS = Path(__file__).resolve().parents[1] / "tests" / "data" / "story_pairs.jsonl"
@@ -50,24 +51,10 @@ class CorpusArticle:
 
 
 @dataclass
-class PairScores:
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
+class PairScores(Scores):
+    """Pairwise scores of story grouping: the claim scores' tp/fp/fn, plus the true negatives."""
+
     tn: int = 0
-
-    @property
-    def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
-
-    @property
-    def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
-
-    @property
-    def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
 
     def f_beta(self, beta: float) -> float:
         p, r = self.precision, self.recall
@@ -77,7 +64,8 @@ class PairScores:
     def false_positive_rate(self) -> float:
         return self.fp / (self.fp + self.tn) if self.fp + self.tn else 0.0
 
-    def add(self, same: bool, joined: bool) -> None:
+    def add_pair(self, same: bool, joined: bool) -> None:
+        """One labelled pair: the same story or not, and whether grouping joined them."""
         if same:
             self.tp, self.fn = self.tp + joined, self.fn + (not joined)
         else:
@@ -141,8 +129,8 @@ def evaluate_story_pairs(
     report = StoryReport(split, probe.params.rewrite_cosine, probe.params.same_outlet_cosine)
     for pair in pairs:
         joined = _joins(index_factory(), signatures[pair.a], signatures[pair.b])
-        report.scores.add(pair.same, joined)
-        report.per_kind.setdefault(pair.kind, PairScores()).add(pair.same, joined)
+        report.scores.add_pair(pair.same, joined)
+        report.per_kind.setdefault(pair.kind, PairScores()).add_pair(pair.same, joined)
         if joined != pair.same:
             report.errors.append((pair, "fp" if joined else "fn"))
     return report
@@ -169,7 +157,7 @@ def choose_rewrite_cosines(
         scores = PairScores()
         for pair in pairs:
             index = StoryIndex(base.encoder, params)
-            scores.add(pair.same, _joins(index, signatures[pair.a], signatures[pair.b]))
+            scores.add_pair(pair.same, _joins(index, signatures[pair.a], signatures[pair.b]))
         if best is None or (scores.f_beta(beta), rewrite, same_outlet) >= best[:3]:
             best = (scores.f_beta(beta), rewrite, same_outlet, scores)
     assert best is not None

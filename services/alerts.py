@@ -13,11 +13,10 @@ subscription that follows the claim (``notify.spread``), keyed by claim and firs
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from notify.digest import build_alert
 from notify.kinds import MessageKind, Mode
@@ -27,8 +26,7 @@ from notify.rules import StoredArticle, wants
 from notify.spread import WITHIN, Spread, find_spreads
 from schema.models import Subscription
 from schema.queries import delivery as queries
-from services.delivery import DeliveryConfig, Vocabulary, envelope, rule_of, write
-from services.limits import utc_now
+from services.delivery import Planner, envelope, rule_of, write
 
 #: Stories an alert lists; more are counted in the same message.
 ALERT_LISTS = 10
@@ -37,12 +35,7 @@ MAX_DEBOUNCES = 5
 
 
 @dataclass
-class AlertPlanner:
-    sessions: sessionmaker[Session]
-    vocabulary: Vocabulary
-    config: DeliveryConfig
-    clock: Callable[[], datetime] = field(default=utc_now)
-
+class AlertPlanner(Planner):
     def plan(self, now: datetime | None = None) -> list[int]:
         """Write the alerts and spread alerts due at ``now``; returns the new rows' ids."""
         now = now or self.clock()

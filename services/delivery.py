@@ -7,13 +7,14 @@ what to write; this module writes it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from urllib.parse import quote, urlsplit
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from matching.kb import KnowledgeBase
 from notify.kinds import DeliveryState, MessageKind
@@ -23,6 +24,7 @@ from notify.rules import Filter
 from notify.tokens import make_token
 from schema import outbox
 from schema.models import Subscription
+from services.limits import utc_now
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,16 @@ class DeliveryConfig:
     @property
     def domain(self) -> str:
         return urlsplit(self.public_url).hostname or "localhost"
+
+
+@dataclass
+class Planner:
+    """What the digest and alert planners share: the store, the KB's words, settings, a clock."""
+
+    sessions: sessionmaker[Session]
+    vocabulary: Vocabulary
+    config: DeliveryConfig
+    clock: Callable[[], datetime] = field(default=utc_now)
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,11 @@ once, writes each digest once: the outbox's unique key settles the race.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from notify.digest import build_digest
 from notify.kinds import MessageKind, Mode
@@ -24,17 +23,11 @@ from notify.render import render_digest
 from notify.schedule import Slot, latest_slot, period
 from schema.models import Subscription
 from schema.queries import delivery as queries
-from services.delivery import DeliveryConfig, Vocabulary, envelope, rule_of, write
-from services.limits import utc_now
+from services.delivery import Planner, envelope, rule_of, write
 
 
 @dataclass
-class DigestPlanner:
-    sessions: sessionmaker[Session]
-    vocabulary: Vocabulary
-    config: DeliveryConfig
-    clock: Callable[[], datetime] = field(default=utc_now)
-
+class DigestPlanner(Planner):
     def plan(self, now: datetime | None = None) -> list[int]:
         """Write every digest due at ``now`` that is not written yet; returns the new rows' ids."""
         now = now or self.clock()

@@ -43,28 +43,25 @@ def _delivery(settings: Settings, store: Store) -> Delivery:
 @digest_app.command("run")
 def digest_run(now: Annotated[str | None, typer.Option("--now", help=NOW_HELP)] = None) -> None:
     """Write every digest due at that moment (each at most once) and send what the outbox holds."""
-    settings = load_settings()
-    moment = parse_since(now, "--now")
-    with opened_store(settings) as store:
-        delivery = _delivery(settings, store)
-        grouped = delivery.stories.assign_pending()
-        written = delivery.digests.plan(moment)
-        summary = delivery.outbox.send_due(moment)
-    console.print(f"{grouped} article(s) grouped into stories, {len(written)} digest(s) written")
-    _print_summary(summary)
+    _plan_and_send("digests", now)
 
 
 @alerts_app.command("run")
 def alerts_run(now: Annotated[str | None, typer.Option("--now", help=NOW_HELP)] = None) -> None:
     """Write the instant and claim-spread alerts due at that moment and send what the outbox holds."""
+    _plan_and_send("alerts", now)
+
+
+def _plan_and_send(what: str, now: str | None) -> None:
     settings = load_settings()
     moment = parse_since(now, "--now")
     with opened_store(settings) as store:
         delivery = _delivery(settings, store)
-        delivery.stories.assign_pending()
-        written = delivery.alerts.plan(moment)
+        grouped = delivery.stories.assign_pending()
+        planner = delivery.digests if what == "digests" else delivery.alerts
+        written = planner.plan(moment)
         summary = delivery.outbox.send_due(moment)
-    console.print(f"{len(written)} alert(s) written")
+    console.print(f"{grouped} article(s) grouped into stories, {len(written)} {what[:-1]}(s) written")
     _print_summary(summary)
 
 

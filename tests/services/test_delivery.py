@@ -22,14 +22,14 @@ from matching.kb import KnowledgeBase, load_kb
 from notify.kinds import DeliveryState, MessageKind, Mode
 from notify.senders import SmtpSender
 from schema import outbox
-from schema.models import Article, ArticleState, ClaimMatch, Delivery, Mention, Subscription
+from schema.models import ClaimMatch, Delivery, Mention, Subscription
 from services.alerts import AlertPlanner
 from services.delivery import DeliveryConfig, Vocabulary
 from services.digests import DigestPlanner
 from services.knowledge import sync_kb
 from services.sending import OutboxSender
 from services.subscriptions import NewSubscription, SubscriptionError, add_subscription, unsubscribe
-from tests.support.news import NewsArticle, news_about
+from tests.support.news import NewsArticle, news_about, processed_row
 from tests.support.smtp import Mailbox, free_port, smtp_server
 
 CLAIM = "ttp-isk-attacks-inside-pakistan"
@@ -68,18 +68,7 @@ def store(
 ) -> int:
     """A processed article as the write path leaves it: text, a mention, a claim match."""
     with sessions.begin() as session:
-        row = Article(
-            canonical_url=article.url,
-            url=article.url,
-            title=article.title,
-            site_name=article.source,
-            published=article.published,
-            text=article.text,
-            state=ArticleState.DONE,
-            relevance=0.8,
-            created_at=stored_at,
-            processed_at=stored_at,
-        )
+        row = processed_row(article, stored_at)
         session.add(row)
         session.flush()
         evidence_end = min(len(article.text), 200)

@@ -8,9 +8,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from notify.stories import StoryIndex
-from schema.models import Article, ArticleState
+from schema.models import Article
 from services.stories import StoryGrouper
-from tests.support.news import NewsArticle, news
+from tests.support.news import NewsArticle, news, processed_row
 
 TURBAT_APP, TURBAT_DAWN = "pk-32cca58bc41f", "pk-7a72fc1d5c3b"  # tests/notify/test_stories.py
 
@@ -21,18 +21,7 @@ def by_id(corpus_id: str) -> NewsArticle:
 
 def store(sessions, article: NewsArticle) -> int:
     with sessions.begin() as session:
-        row = Article(
-            canonical_url=article.url,
-            url=article.url,
-            title=article.title,
-            site_name=article.source,
-            published=article.published,
-            text=article.text,
-            state=ArticleState.DONE,
-            relevance=0.5,
-            created_at=article.published,
-            processed_at=article.published + timedelta(minutes=2),
-        )
+        row = processed_row(article, article.published + timedelta(minutes=2), relevance=0.5)
         session.add(row)
         session.flush()
         return row.id

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from schema.models import Article, ArticleState
+
 NEWS = (
     Path(__file__).resolve().parents[3] / "shared" / "corpus" / "news" / "pk-news-2025-04-15_05-31.jsonl.gz"
 )
@@ -62,3 +64,19 @@ def news_about(*words: str, source: str | None = None, limit: int = 10) -> list[
         if all(w in a.title.casefold() for w in wanted) and (source is None or a.source == source)
     ]
     return found[:limit]
+
+
+def processed_row(article: NewsArticle, stored_at: datetime, relevance: float = 0.8) -> Article:
+    """An ``article`` row as the write path leaves a processed article (text, title, outlet)."""
+    return Article(
+        canonical_url=article.url,
+        url=article.url,
+        title=article.title,
+        site_name=article.source,
+        published=article.published,
+        text=article.text,
+        state=ArticleState.DONE,
+        relevance=relevance,
+        created_at=stored_at,
+        processed_at=stored_at,
+    )
