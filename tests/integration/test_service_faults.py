@@ -633,7 +633,12 @@ def test_unreadable_messages_are_set_aside_and_the_worker_goes_on(
     assert {json.dumps(json.loads(p), sort_keys=True) for p in kept if p != "hello"} == {
         json.dumps(json.loads(UNREADABLE[q]), sort_keys=True) for q in ("feeds", "extract")
     }
-    assert broker.hlen(f"{prefix}unacked") == 0, "nothing unreadable waits to be restored to a queue"
+    # Messages in flight (the beat dispatches every second) are rightly unacknowledged; none of
+    # them may be one of the unreadable ones, or it would be restored to a queue on shutdown.
+    in_flight = [json.loads(v)[0] for v in broker.hvals(f"{prefix}unacked")]
+    tags = {m.get("properties", {}).get("delivery_tag") for m in in_flight if isinstance(m, dict)}
+    assert "forged" not in tags, "nothing unreadable waits to be restored to a queue"
+    assert not any(m.get("body") == "%%% not base64 %%%" for m in in_flight if isinstance(m, dict))
     stop(worker)
     log = (tmp_path / "worker.log").read_text()
     assert "Unrecoverable error" not in log
