@@ -32,6 +32,8 @@ from services.delivery import Planner, envelope, rule_of, write
 ALERT_LISTS = 10
 #: However busy the news, an open window goes out after this many debounce periods.
 MAX_DEBOUNCES = 5
+#: How far back an alert window reaches at most.
+LOOKBACK = timedelta(days=1)
 
 
 @dataclass
@@ -56,8 +58,13 @@ class AlertPlanner(Planner):
         return written
 
     def _alert(self, session: Session, subscription: Subscription, now: datetime) -> int | None:
-        start = (
-            queries.last_window_end(session, subscription.id, MessageKind.ALERT) or subscription.created_at
+        previous = queries.last_window_end(session, subscription.id, MessageKind.ALERT)
+        # An alert is about what is new: a window with nothing wanted is never closed by a row,
+        # so without a bound it would be re-read from its start at every check. What is older
+        # than a day (the service was down) is in the subscriber's digest, not lost.
+        # (Floored to the hour: two planners at once must name the same window, and its start is its key.)
+        start = max(
+            previous or subscription.created_at, (now - LOOKBACK).replace(minute=0, second=0, microsecond=0)
         )
         rule = rule_of(subscription, self.config)
         wanted = [a for a in queries.stored_between(session, start, now) if wants(rule, a)]
