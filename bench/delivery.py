@@ -46,9 +46,9 @@ from schema.models import Article, ArticleState, Delivery, Feed
 from services.subscriptions import NewSubscription, add_subscription
 from tests.integration.test_pipeline import seed_page
 from tests.support.corpus_site import CorpusSite, FeedItem, build_rss
+from tests.support.net import free_port
 from tests.support.news import news
 from tests.support.redis_keys import delete_prefixed
-from tests.support.smtp import free_port
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 REDIS_URL = "redis://127.0.0.1:6379/0"

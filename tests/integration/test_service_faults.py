@@ -56,6 +56,7 @@ from tests.support.corpus_site import (
     build_rss,
     load_manifest,
 )
+from tests.support.net import free_port
 from workers.broker import quarantine_key
 
 SEEDS_DIR = Path(__file__).resolve().parents[3] / "shared" / "seeds"
@@ -74,12 +75,6 @@ HELPER_S = 30.0
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class SlowPages:

@@ -18,7 +18,14 @@ import pytest
 
 from config.settings import DEFAULT_KB_PATH
 from matching.kb import load_kb
-from tests.support.cli import clean_env, console_script, mediamon, mediamon_process, python_module
+from tests.support.cli import (
+    clean_env,
+    console_script,
+    local_site_env,
+    mediamon,
+    mediamon_process,
+    python_module,
+)
 from tests.support.corpus_site import CorpusSite
 from tests.support.redis_keys import REDIS_URL, redis_namespace
 from workers.broker import quarantine_key
@@ -29,12 +36,7 @@ SEEDS_DIR = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     """The settings of one test (every other MEDIAMON_ variable is unset for each call)."""
-    return {
-        "MEDIAMON_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
-        "MEDIAMON_ALLOWED_PRIVATE_HOSTS": "127.0.0.1",
-        "MEDIAMON_HTTP_RETRIES": "0",
-        "COLUMNS": "200",
-    }
+    return local_site_env(tmp_path / "cli.db")
 
 
 @pytest.fixture

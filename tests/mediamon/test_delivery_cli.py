@@ -14,7 +14,7 @@ import pytest
 from config.settings import DEFAULT_KB_PATH
 from matching.kb import load_kb
 from tests.integration.test_pipeline import seed_page
-from tests.support.cli import mediamon
+from tests.support.cli import local_site_env, mediamon
 from tests.support.corpus_site import CorpusSite, FeedItem, build_rss
 from tests.support.smtp import smtp_server
 
@@ -23,15 +23,12 @@ SEEDS_DIR = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    return {
-        "MEDIAMON_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
-        "MEDIAMON_ALLOWED_PRIVATE_HOSTS": "127.0.0.1",
-        "MEDIAMON_HTTP_RETRIES": "0",
-        "MEDIAMON_SECRET_KEY": "cli-test-secret",
-        "MEDIAMON_PUBLIC_URL": "https://mediamon.example",
-        "MEDIAMON_OUTBOX_DIR": str(tmp_path / "outbox"),
-        "COLUMNS": "200",
-    }
+    return local_site_env(
+        tmp_path / "cli.db",
+        MEDIAMON_SECRET_KEY="cli-test-secret",
+        MEDIAMON_PUBLIC_URL="https://mediamon.example",
+        MEDIAMON_OUTBOX_DIR=str(tmp_path / "outbox"),
+    )
 
 
 @pytest.fixture

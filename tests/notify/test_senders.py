@@ -38,6 +38,7 @@ from notify.senders import (
     sender_for,
 )
 from tests.notify.digest_data import CorpusDigest, build_corpus_digest, envelope_for
+from tests.support.net import free_port
 
 USER = "digest@mediamon.example"
 PASSWORD = "p@ss:w/rd%"  # every character a URL must escape
@@ -96,12 +97,6 @@ def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data
     )
     # handled=False: aiosmtpd answers 235, or 535 on failure, itself.
     return AuthResult(success=ok, handled=False, auth_data=data if ok else None)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextmanager

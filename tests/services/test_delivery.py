@@ -29,8 +29,9 @@ from services.digests import DigestPlanner
 from services.knowledge import sync_kb
 from services.sending import OutboxSender
 from services.subscriptions import NewSubscription, SubscriptionError, add_subscription, unsubscribe
+from tests.support.net import free_port
 from tests.support.news import NewsArticle, news_about, processed_row
-from tests.support.smtp import Mailbox, free_port, smtp_server
+from tests.support.smtp import Mailbox, smtp_server
 
 CLAIM = "ttp-isk-attacks-inside-pakistan"
 OTHER_CLAIM = "fatf-kept-pakistan-grey-list"

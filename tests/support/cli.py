@@ -52,6 +52,18 @@ def mediamon(env: Mapping[str, str], *args: str, stdin: str | None = None) -> In
     return Invocation(returncode=result.exit_code, stdout=result.stdout, stderr=stderr)
 
 
+def local_site_env(database: Path, **settings: str) -> dict[str, str]:
+    """A test's settings for commands that fetch from the local site: SQLite at ``database``,
+    127.0.0.1 allowed, no retries, wide output; plus ``settings``."""
+    return {
+        "MEDIAMON_DATABASE_URL": f"sqlite:///{database}",
+        "MEDIAMON_ALLOWED_PRIVATE_HOSTS": "127.0.0.1",
+        "MEDIAMON_HTTP_RETRIES": "0",
+        "COLUMNS": "200",
+        **settings,
+    }
+
+
 def clean_env(**settings: str) -> dict[str, str]:
     """This process's environment without any MEDIAMON_ variable, plus ``settings``."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith(SETTINGS_PREFIX)}

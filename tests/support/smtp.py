@@ -6,7 +6,6 @@ temporary refusal, ``"550 ..."`` a permanent one. Messages are kept parsed, in o
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +16,8 @@ from email.policy import default
 from typing import Any
 
 from aiosmtpd.controller import Controller
+
+from tests.support.net import free_port
 
 
 @dataclass
@@ -50,9 +51,3 @@ def smtp_server() -> Iterator[tuple[str, Mailbox]]:
         yield f"smtp://127.0.0.1:{controller.port}", mailbox
     finally:
         controller.stop()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])

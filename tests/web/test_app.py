@@ -17,7 +17,7 @@ from matching.kb import load_kb
 from notify.tokens import make_token
 from schema.models import Subscription
 from services.subscriptions import NewSubscription, add_subscription
-from tests.support.smtp import free_port
+from tests.support.net import free_port
 from web.app import create_app
 
 SECRET = "web-test-secret"
