@@ -20,6 +20,7 @@ from notify.digest import build_digest
 from notify.kinds import MessageKind, Mode
 from notify.records import Digest
 from notify.render import render_digest
+from notify.rules import StoredArticle
 from notify.schedule import Slot, latest_slot, period
 from schema.models import Subscription
 from schema.queries import delivery as queries
@@ -36,14 +37,21 @@ class DigestPlanner(Planner):
                 s.id for s in queries.active_subscriptions(session) if s.mode is not Mode.INSTANT
             ]
         written = []
+        windows: dict[tuple[datetime, datetime], StoredWindow] = {}  # readers at one hour share a window
         for subscription_id in subscriptions:
             with self.sessions.begin() as session:
-                new = self._plan_one(session, subscription_id, now)
+                new = self._plan_one(session, subscription_id, now, windows)
             if new is not None:
                 written.append(new)
         return written
 
-    def _plan_one(self, session: Session, subscription_id: int, now: datetime) -> int | None:
+    def _plan_one(
+        self,
+        session: Session,
+        subscription_id: int,
+        now: datetime,
+        windows: dict[tuple[datetime, datetime], StoredWindow],
+    ) -> int | None:
         subscription = session.get(Subscription, subscription_id)
         if subscription is None or not subscription.active:
             return None
@@ -54,7 +62,7 @@ class DigestPlanner(Planner):
             return None  # the first digest is the first slot after subscribing
         if queries.window_exists(session, subscription.id, MessageKind.DIGEST, slot.key):
             return None
-        digest = self._digest(session, subscription, slot)
+        digest = self._digest(session, subscription, slot, windows=windows)
         if digest.empty and not subscription.send_empty:
             return write(
                 session,
@@ -89,16 +97,24 @@ class DigestPlanner(Planner):
             if subscription is None:
                 raise LookupError(f"no subscription {subscription_id}")
             mode = Mode.DAILY if subscription.mode is Mode.INSTANT else subscription.mode
-            digest = self._digest(session, subscription, Slot(until, "preview"), mode)
+            digest = self._digest(session, subscription, Slot(until, "preview"), mode, {})
             return render_digest(digest, envelope(self.config, subscription, MessageKind.DIGEST, until))
 
     def _digest(
-        self, session: Session, subscription: Subscription, slot: Slot, mode: Mode | None = None
+        self,
+        session: Session,
+        subscription: Subscription,
+        slot: Slot,
+        mode: Mode | None = None,
+        windows: dict[tuple[datetime, datetime], StoredWindow] | None = None,
     ) -> Digest:
         mode = mode or subscription.mode
         previous_end = queries.last_window_end(session, subscription.id, MessageKind.DIGEST)
         start = previous_end if previous_end and previous_end < slot.due else slot.due - period(mode)
-        before = start - (slot.due - start)
+        windows = {} if windows is None else windows
+        if (start, slot.due) not in windows:
+            windows[(start, slot.due)] = StoredWindow.read(session, start, slot.due)
+        stored = windows[(start, slot.due)]
         return build_digest(
             subscription_id=subscription.id,
             address=subscription.address,
@@ -106,9 +122,28 @@ class DigestPlanner(Planner):
             timezone=subscription.timezone,
             window=(start, slot.due),
             rule=rule_of(subscription, self.config),
-            articles=queries.stored_between(session, start, slot.due),
+            articles=stored.articles,
             statements=self.vocabulary.statements,
             entity_names=self.vocabulary.entity_names,
-            seen_before=queries.claims_matched_before(session, start),
-            previous_counts=queries.claim_counts(session, before, start),
+            seen_before=stored.seen_before,
+            previous_counts=stored.previous_counts,
+        )
+
+
+@dataclass(frozen=True)
+class StoredWindow:
+    """What a digest window holds, read once per planning round for every reader whose digest
+    covers the same window (a thousand readers at 07:00 Karachi time are one query, not a
+    thousand)."""
+
+    articles: list[StoredArticle]
+    seen_before: frozenset[str]  # claims matched before the window: "first seen" is the others
+    previous_counts: dict[str, int]  # each claim's matches in the window before: "growing"
+
+    @classmethod
+    def read(cls, session: Session, start: datetime, end: datetime) -> StoredWindow:
+        return cls(
+            queries.stored_between(session, start, end),
+            queries.claims_matched_before(session, start),
+            queries.claim_counts(session, start - (end - start), start),
         )
