@@ -104,6 +104,11 @@ class Settings(BaseSettings):
         return value
 
     @property
+    def delivery_configured(self) -> bool:
+        """True when alerts and digests can be sent: their unsubscribe links can be signed."""
+        return self.secret_key is not None  # an empty value is made None at start-up
+
+    @property
     def embedded(self) -> bool:
         """True when no broker is configured: the pipeline runs in-process."""
         return not self.broker_url

@@ -12,11 +12,19 @@ from __future__ import annotations
 
 import re
 from email.utils import parseaddr
+from typing import Literal
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 # RFC 5322 atext, dot-separated (no leading, trailing or double dot).
 _LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+
+
+def address_kind(address: str) -> Literal["email", "apprise"] | None:
+    """What the address is, or None when it is neither (the callers say why in their terms)."""
+    if is_apprise_url(address):
+        return "apprise"
+    return "email" if is_email(address) else None
 
 
 def is_apprise_url(address: str) -> bool:

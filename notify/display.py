@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from notify.records import Outlet, StoryItem
+from notify.rules import site_of
 
 _SPACE = re.compile(r"\s+")
 
@@ -218,10 +219,7 @@ def link(url: str) -> str:
 
 def outlet_name(outlet: Outlet | None, url: str) -> str:
     """The outlet's name, or the host of the link when the store knows no name."""
-    if outlet is not None and one_line(outlet.name):
-        return one_line(outlet.name)
-    host = urlsplit(url).hostname or url
-    return host.removeprefix("www.")
+    return site_of(one_line(outlet.name) if outlet is not None else None, url) or url
 
 
 def story(item: StoryItem, tz: ZoneInfo) -> StoryView:

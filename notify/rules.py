@@ -14,6 +14,11 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 
+def site_of(site_name: str | None, url: str) -> str:
+    """An outlet's name: the site's own, else the link's host without ``www.``."""
+    return site_name or (urlsplit(url).hostname or "").lower().removeprefix("www.")
+
+
 @dataclass(frozen=True)
 class StoredClaim:
     """One claim match of a stored article, as the store returns it."""

@@ -47,7 +47,7 @@ from types import ModuleType
 from typing import Literal, Protocol
 from urllib.parse import unquote, urlsplit
 
-from notify.addresses import is_apprise_url, is_email
+from notify.addresses import address_kind, is_apprise_url, is_email
 from notify.mime import TARGET_HEADER, to_bytes
 
 Security = Literal["tls", "starttls", "plain"]
@@ -78,10 +78,9 @@ class Sender(Protocol):
 
 def sender_for(address: str, *, mail: Sender, apprise: Sender) -> Sender:
     """The sender for a subscriber's address: Apprise for a URL, ``mail`` for an email address."""
-    if is_apprise_url(address):
-        return apprise
-    if is_email(address):
-        return mail
+    kind = address_kind(address)
+    if kind is not None:
+        return apprise if kind == "apprise" else mail
     raise PermanentSendError(f"neither an email address nor an Apprise URL: {address!r}")
 
 

@@ -15,11 +15,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from notify.rules import site_of
 from notify.stories import StoryCandidate, StoryIndex
 from schema.models import Article, ArticleState
 from services.limits import utc_now
@@ -102,10 +102,9 @@ class StoryGrouper:
 
 
 def _candidate(article: Article) -> StoryCandidate:
-    site = article.site_name or (urlsplit(article.url).hostname or "").removeprefix("www.")
     return StoryCandidate(
         article_id=article.id,
-        source=site,
+        source=site_of(article.site_name, article.url),
         title=article.title or article.feed_title or "",
         text=article.text or "",
         published=article.published or article.created_at,

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from matching.kb import KnowledgeBase
 from matching.stance import Stance
-from notify.addresses import is_apprise_url, is_email
+from notify.addresses import address_kind
 from notify.kinds import Mode
 from notify.schedule import ScheduleError, parse_local_time, zone
 from schema.models import Subscription
@@ -47,7 +47,11 @@ class NewSubscription:
 
 def check(new: NewSubscription, kb: KnowledgeBase) -> None:
     """Raise :class:`SubscriptionError` for the first value that cannot be kept."""
-    address_kind(new.address)
+    if address_kind(new.address) is None:
+        raise SubscriptionError(
+            f"{new.address!r} is neither an email address nor an Apprise notification URL "
+            "(e.g. json://host/path, slack://..., msteams://...)"
+        )
     known_entities = {e.id for e in kb.entities}
     known_claims = {c.id for c in kb.claims}
     for value, known, what in (
@@ -67,18 +71,6 @@ def check(new: NewSubscription, kb: KnowledgeBase) -> None:
         zone(new.timezone)
     except ScheduleError as exc:
         raise SubscriptionError(str(exc)) from exc
-
-
-def address_kind(address: str) -> str:
-    """``email`` or ``apprise`` (the rule is ``notify.addresses``'); anything else is refused."""
-    if is_apprise_url(address):
-        return "apprise"
-    if is_email(address):
-        return "email"
-    raise SubscriptionError(
-        f"{address!r} is neither an email address nor an Apprise notification URL "
-        "(e.g. json://host/path, slack://..., msteams://...)"
-    )
 
 
 def add_subscription(sessions: sessionmaker[Session], new: NewSubscription, kb: KnowledgeBase) -> int:

@@ -24,7 +24,7 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
             "options": {"expires": settings.sweep_interval_s},
         },
     }
-    if settings.secret_key is not None:  # delivery is configured (links can be signed)
+    if settings.delivery_configured:
         entries["dispatch-deliveries"] = {
             "task": "workers.tasks.dispatch_deliveries",
             "schedule": settings.delivery_interval_s,

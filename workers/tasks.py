@@ -119,7 +119,7 @@ def extract_article(article_id: int) -> None:
     _log_article(report, started)
     settings = _settings()
     if (
-        settings.secret_key is not None  # delivery is configured
+        settings.delivery_configured
         and report.outcome is ArticleOutcome.DONE
         and (report.relevance or 0.0) >= settings.relevance_threshold
     ):

@@ -9,13 +9,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from notify.kinds import DeliveryState, MessageKind
-from notify.rules import StoredArticle, StoredClaim
+from notify.rules import StoredArticle, StoredClaim, site_of
 from schema.models import Article, ArticleState, ClaimMatch, Delivery, Subscription
 
 
@@ -43,7 +42,7 @@ def stored_between(session: Session, since: datetime, until: datetime) -> list[S
         )
         for original, url, site, seen in duplicates:
             if original is not None:
-                copies[original].append((_site(site, url), url, seen))
+                copies[original].append((site_of(site, url), url, seen))
     return [_record(article, copies.get(article.id, [])) for article in rows]
 
 
@@ -133,7 +132,7 @@ def _record(article: Article, copies: list[tuple[str, str, datetime]]) -> Stored
         story_id=article.story_id or article.id,
         url=article.url,
         title=article.title or article.feed_title or article.url,
-        site=_site(article.site_name, article.url),
+        site=site_of(article.site_name, article.url),
         # A date in the future (a wrong page date) counts as when the article was stored.
         published=min(published, processed),
         stored_at=processed,
@@ -146,8 +145,3 @@ def _record(article: Article, copies: list[tuple[str, str, datetime]]) -> Stored
         mentions=tuple(sorted((m.entity_id, m.start, m.end) for m in article.mentions)),
         copies=tuple(copies),
     )
-
-
-def _site(site_name: str | None, url: str) -> str:
-    host = (urlsplit(url).hostname or "").lower().removeprefix("www.")
-    return site_name or host
