@@ -8,11 +8,12 @@ is known once and the text, mentions and matches are stored once.
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    Date,
     DateTime,
     Enum,
     Float,
@@ -30,6 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from ingest.dates import DateSource
 from ingest.outcomes import PollOutcome
 from notify.kinds import DeliveryState, MessageKind, Mode
 
@@ -73,6 +75,10 @@ class Base(DeclarativeBase):
         dict[str, Any]: JSON,
         list[str]: JSON,
     }
+
+
+def _enum(kind: type[enum.StrEnum]) -> Enum:
+    return Enum(kind, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
 
 
 class FeedState(enum.StrEnum):
@@ -143,6 +149,9 @@ class Article(Base):
         ),
         Index("ix_article_state", "state"),
         Index("ix_article_created_at", "created_at"),
+        # Trend reports and search filter stored articles by date, then by outlet.
+        Index("ix_article_dated_at", "dated_at"),
+        Index("ix_article_source_dated_at", "source", "dated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -167,6 +176,14 @@ class Article(Base):
     site_name: Mapped[str | None] = mapped_column(String(500))
     language: Mapped[str | None] = mapped_column(String(16))
     published: Mapped[datetime | None]
+    # Where ``published`` came from (page metadata, feed entry, URL pattern or first seen),
+    # and, when a candidate date was refused (in the future, before the feed existed), why.
+    published_source: Mapped[DateSource | None] = mapped_column(_enum(DateSource))
+    date_note: Mapped[str | None] = mapped_column(Text)
+    # The date trends count by: ``published``, else first seen (``created_at``).
+    dated_at: Mapped[datetime | None]
+    # The outlet: the canonical URL's host without ``www.`` (reports filter and group by it).
+    source: Mapped[str | None] = mapped_column(String(255))
     text: Mapped[str | None] = mapped_column(Text)
     raw_html: Mapped[str | None] = mapped_column(Text)
     content_hash: Mapped[str | None] = mapped_column(String(64))
@@ -255,10 +272,6 @@ class ClaimMatch(Base):
     article: Mapped[Article] = relationship(back_populates="claim_matches")
 
 
-def _enum(kind: type[enum.StrEnum]) -> Enum:
-    return Enum(kind, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
-
-
 class Subscription(Base):
     """Who receives what, how often and when. No filter means everything on the theme."""
 
@@ -312,3 +325,26 @@ class Delivery(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+
+
+class TrendCount(Base):
+    """Daily counts per outlet that trend reports sum instead of recounting articles.
+
+    Maintained by the write path in the transaction that stores an article's matches
+    (``schema.rollup``), so it never needs a full recount. One row per
+    (kind, key, stance, UTC day, outlet):
+
+    - ``articles``: stored articles, ``key`` = relevance band (so any on-theme threshold works)
+    - ``entity``: articles mentioning entity ``key``
+    - ``claim``: articles matching claim ``key`` with ``stance``
+    """
+
+    __tablename__ = "trend_count"
+    __table_args__ = (Index("ix_trend_count_kind_day", "kind", "day"),)
+
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    stance: Mapped[str] = mapped_column(String(20), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    source: Mapped[str] = mapped_column(String(255), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)

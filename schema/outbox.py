@@ -22,8 +22,8 @@ from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
 from notify.kinds import DeliveryState
+from schema.db import insert_for
 from schema.models import Delivery
-from schema.writes import insert_for
 
 
 def add(session: Session, row: dict[str, Any]) -> int | None:

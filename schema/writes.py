@@ -7,24 +7,21 @@ the same entry cannot both insert it.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from ingest.dates import DatedArticle, DateSource
 from ingest.feeds import FeedSource
 from matching.kb import KnowledgeBase
 from matching.matcher import MatchResult
-from schema.models import Article, Claim, ClaimMatch, Entity, Feed, Mention
-
-
-def insert_for(session: Session, model: type[Any]) -> Any:
-    """A dialect insert that supports ``on_conflict_do_nothing`` (SQLite and PostgreSQL)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(model)
-    return sqlite.insert(model)
+from notify.rules import site_of
+from schema import rollup
+from schema.db import insert_for
+from schema.models import Article, ArticleState, Claim, ClaimMatch, Entity, Feed, Mention
 
 
 def add_feeds(session: Session, sources: Iterable[FeedSource]) -> int:
@@ -47,13 +44,24 @@ def remove_feeds(session: Session, ids: Sequence[int], urls: Sequence[str]) -> i
     return int(getattr(result, "rowcount", 0))
 
 
+def dated_columns(dated: DatedArticle) -> dict[str, Any]:
+    """An article's date columns from the chosen date: ``published`` stays empty when the only
+    date known is first seen, while ``dated_at`` (what trends count by) always has one."""
+    return {
+        "published": None if dated.source == DateSource.FIRST_SEEN else dated.published,
+        "published_source": dated.source,
+        "date_note": dated.note,
+        "dated_at": dated.published,
+    }
+
+
 def add_pending_articles(session: Session, feed_id: int, rows: Sequence[dict[str, Any]]) -> list[int]:
     """Accept entries as pending articles, keyed by canonical URL; returns the ids of new ones."""
     if not rows:
         return []
     statement = (
         insert_for(session, Article)
-        .values([{**row, "feed_id": feed_id} for row in rows])
+        .values([{**row, "source": site_of(None, row["canonical_url"]), "feed_id": feed_id} for row in rows])
         .on_conflict_do_nothing(index_elements=["canonical_url"])
         .returning(Article.id)
     )
@@ -80,7 +88,12 @@ def sync_kb(session: Session, kb: KnowledgeBase) -> None:
 
 
 def replace_matches(session: Session, article: Article, result: MatchResult) -> None:
-    """Store an article's mentions and claim matches, replacing any from an earlier run."""
+    """Store an article's mentions and claim matches, replacing any from an earlier run, and
+    move its counts in the trend rollup from what was stored to what is stored now.
+
+    Call it with the article's ``state``, ``dated_at``, ``source`` set as they will be stored.
+    """
+    before = rollup.stored_contribution(session, article.id)
     session.execute(delete(Mention).where(Mention.article_id == article.id))
     session.execute(delete(ClaimMatch).where(ClaimMatch.article_id == article.id))
     session.add_all(
@@ -101,3 +114,13 @@ def replace_matches(session: Session, article: Article, result: MatchResult) -> 
         for c in result.claims
     )
     article.relevance = result.relevance
+    after: Counter[rollup.CounterKey] = Counter()
+    if article.state == ArticleState.DONE and article.dated_at is not None:
+        after = rollup.contribution(
+            article.dated_at,
+            article.source,
+            result.relevance,
+            (m.entity_id for m in result.mentions),
+            ((c.claim_id, c.stance) for c in result.claims),
+        )
+    rollup.apply(session, after, before)

@@ -23,12 +23,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ingest.clean import ExtractionFailed, clean_html
+from ingest.dates import DateSource, choose_published
 from ingest.dedupe import content_fingerprint
 from ingest.http import PAGE_ACCEPT, Fetcher, FetchResult
 from ingest.outcomes import ArticleOutcome, ArticleReport, is_soft_failure
 from matching.matcher import Matcher
 from schema import queries, writes
 from schema.models import Article, ArticleState, Page
+from schema.writes import dated_columns
 from services.limits import WriteLimits, elapsed_ms, utc_now
 
 #: Downloads tried per article before a soft failure (404, 5xx, timeout) becomes final.
@@ -157,7 +159,14 @@ class ArticleProcessor:
             article.title = cleaned.title or article.feed_title
             article.author, article.site_name = cleaned.author, cleaned.site_name
             article.language, article.text = cleaned.language, cleaned.text
-            article.published = article.published or cleaned.published
+            dated = choose_published(
+                first_seen=article.created_at,
+                page=cleaned.published,
+                feed=article.published if article.published_source == DateSource.FEED else None,
+                url=article.canonical_url,
+            )
+            for name, value in dated_columns(dated).items():
+                setattr(article, name, value)
             article.raw_html = (
                 fetched.content.decode("utf-8", "replace") if self.limits.keep_raw_html else None
             )

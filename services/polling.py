@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from ingest.dates import choose_published
 from ingest.dedupe import canonical_url
 from ingest.http import FEED_ACCEPT, Fetcher, FetchResult
 from ingest.outcomes import PollOutcome, PollReport, is_soft_failure
@@ -25,6 +26,7 @@ from ingest.parse import parse_feed
 from ingest.schedule import Schedule, after_failure, after_success
 from schema import queries, writes
 from schema.models import ArticleState, Feed, FeedState, FetchLog
+from schema.writes import dated_columns
 from services.limits import WriteLimits, elapsed_ms, utc_now
 
 
@@ -108,6 +110,8 @@ class FeedPoller:
         rows: dict[str, dict[str, object]] = {}
         for entry in parsed.entries[: self.limits.max_entries_per_poll]:
             key = canonical_url(entry.link)
+            # The feed's date until the page says better (services.articles).
+            dated = choose_published(first_seen=now, feed=entry.published or entry.updated, url=entry.link)
             rows.setdefault(
                 key,
                 {
@@ -116,7 +120,7 @@ class FeedPoller:
                     "entry_id": entry.entry_id,
                     "feed_title": entry.title,
                     "feed_summary": entry.summary,
-                    "published": entry.published or entry.updated,
+                    **dated_columns(dated),
                     "state": ArticleState.PENDING,
                     "created_at": now,
                     "updated_at": now,

@@ -1,0 +1,101 @@
+"""Counts for trend reports, from the rollup or from the stored rows themselves.
+
+Two sources, one answer (a test holds them equal):
+
+- :func:`rollup_counts` sums ``trend_count`` (UTC days, maintained by the write path): the
+  fast path for days, weeks and months in UTC, and for top lists and daily spike tests.
+- :func:`article_counts` reads the articles, mentions and claim matches in the window with
+  their exact time: for hours, and for days in another time zone.
+
+Both return :class:`reports.trends.CountRow` records and never commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from reports.trends import CountRow
+from schema.models import Article, ArticleState, ClaimMatch, Mention, TrendCount
+from schema.rollup import ARTICLES, CLAIM, ENTITY, relevance_band
+
+
+@dataclass(frozen=True)
+class CountFilter:
+    """Which stored articles count. Empty tuples mean no filter."""
+
+    since: datetime
+    until: datetime
+    entity_ids: Sequence[str] = ()
+    claim_ids: Sequence[str] = ()
+    stances: Sequence[str] = ()
+    sources: Sequence[str] = ()
+
+
+def rollup_counts(
+    session: Session, where: CountFilter, kinds: Sequence[str] = (ARTICLES, ENTITY, CLAIM)
+) -> list[CountRow]:
+    """Daily sums from the rollup over the UTC days that hold ``since`` … ``until``."""
+    rows: list[CountRow] = []
+    day_from, day_to = where.since.astimezone(UTC).date(), where.until.astimezone(UTC).date()
+    for kind in kinds:
+        query = (
+            select(TrendCount.key, TrendCount.stance, TrendCount.day, func.sum(TrendCount.n))
+            .where(TrendCount.kind == kind, TrendCount.day >= day_from, TrendCount.day <= day_to)
+            .group_by(TrendCount.key, TrendCount.stance, TrendCount.day)
+        )
+        if where.sources:
+            query = query.where(TrendCount.source.in_(where.sources))
+        if kind == ENTITY and where.entity_ids:
+            query = query.where(TrendCount.key.in_(where.entity_ids))
+        if kind == CLAIM and where.claim_ids:
+            query = query.where(TrendCount.key.in_(where.claim_ids))
+        if kind == CLAIM and where.stances:
+            query = query.where(TrendCount.stance.in_(where.stances))
+        rows.extend(
+            CountRow(kind, key, stance, datetime.combine(day, time(), tzinfo=UTC), int(n))
+            for key, stance, day, n in session.execute(query)
+        )
+    return rows
+
+
+def _stored_in(where: CountFilter) -> Select[int, datetime | None, float | None]:
+    query = select(Article.id, Article.dated_at, Article.relevance).where(
+        Article.state == ArticleState.DONE, Article.dated_at >= where.since, Article.dated_at < where.until
+    )
+    if where.sources:
+        query = query.where(Article.source.in_(where.sources))
+    return query
+
+
+def article_counts(session: Session, where: CountFilter) -> list[CountRow]:
+    """One row per stored article (and per entity and claim it carries) at its exact date."""
+    stored = _stored_in(where).subquery()
+    rows = [
+        CountRow(ARTICLES, relevance_band(relevance), "", dated_at, 1)
+        for _id, dated_at, relevance in session.execute(select(stored))
+    ]
+    mentions = (
+        select(Mention.entity_id, stored.c.dated_at)
+        .join(stored, stored.c.id == Mention.article_id)
+        .distinct()
+        .add_columns(Mention.article_id)
+    )
+    if where.entity_ids:
+        mentions = mentions.where(Mention.entity_id.in_(where.entity_ids))
+    rows += [CountRow(ENTITY, entity_id, "", at, 1) for entity_id, at, _article in session.execute(mentions)]
+    claims = select(ClaimMatch.claim_id, ClaimMatch.stance, stored.c.dated_at).join(
+        stored, stored.c.id == ClaimMatch.article_id
+    )
+    if where.claim_ids:
+        claims = claims.where(ClaimMatch.claim_id.in_(where.claim_ids))
+    if where.stances:
+        claims = claims.where(ClaimMatch.stance.in_(where.stances))
+    rows += [
+        CountRow(CLAIM, claim_id, stance or "", at, 1) for claim_id, stance, at in session.execute(claims)
+    ]
+    return rows
