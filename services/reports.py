@@ -6,14 +6,27 @@ Each function opens a read-only session, runs the queries written once in
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from reports.history import ClaimEvent, ClaimHistory, build_history
+from reports.top import TopLists, ranked
 from reports.trends import Granularity, Timeline, align, build_timeline
-from schema.queries.trends import CountFilter, article_counts, rollup_counts
+from schema.queries.trends import (
+    CountFilter,
+    article_counts,
+    claim_events,
+    claim_statements,
+    cooccurring_entities,
+    entity_names,
+    rollup_counts,
+    rollup_totals,
+)
+from schema.rollup import ARTICLES, CLAIM, ENTITY
 
 
 @dataclass(frozen=True)
@@ -74,3 +87,71 @@ def trends(sessions: sessionmaker[Session], query: TrendQuery, *, on_theme_thres
         entity_ids=tuple(query.entity_ids),
         normalize=query.normalize,
     )
+
+
+@dataclass(frozen=True)
+class TopQuery:
+    """What ``mediamon report top`` and ``/api/top`` ask: a period, outlets, and an entity
+    whose companions to list."""
+
+    since: datetime
+    until: datetime
+    sources: Sequence[str] = field(default_factory=tuple)
+    entity_id: str | None = None
+    limit: int = 10
+
+
+def top(sessions: sessionmaker[Session], query: TopQuery) -> TopLists:
+    """Top outlets, entities and claims over whole UTC days of the period (from the rollup)."""
+    since, until = align(query.since, query.until, "day")
+    where = CountFilter(since=since, until=until, sources=tuple(query.sources))
+    with sessions() as session:
+        articles = rollup_totals(session, where, ARTICLES)
+        entities = rollup_totals(session, where, ENTITY)
+        claims = rollup_totals(session, where, CLAIM)
+        names, statements = entity_names(session), claim_statements(session)
+        companions = (
+            cooccurring_entities(session, where, query.entity_id, query.limit) if query.entity_id else {}
+        )
+    total = sum(articles.values())
+    per_source: dict[str, int] = defaultdict(int)
+    for (_band, _stance, source), n in articles.items():
+        per_source[source] += n
+    per_entity: dict[str, int] = defaultdict(int)
+    for (key, _stance, _source), n in entities.items():
+        per_entity[key] += n
+    per_claim: dict[str, int] = defaultdict(int)
+    stances: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for (key, stance, _source), n in claims.items():
+        per_claim[key] += n
+        stances[key][stance or "unknown"] += n
+    return TopLists(
+        since=since.isoformat(),
+        until=until.isoformat(),
+        total=total,
+        sources=ranked(per_source, total=total, labels={}, limit=query.limit),
+        entities=ranked(per_entity, total=total, labels=names, limit=query.limit),
+        claims=ranked(
+            per_claim,
+            total=total,
+            labels=statements,
+            limit=query.limit,
+            details={k: dict(v) for k, v in stances.items()},
+        ),
+        cooccurring=ranked(companions, total=total, labels=names, limit=query.limit),
+        with_entity=query.entity_id,
+    )
+
+
+class UnknownClaim(LookupError):
+    """No claim with that id in the store."""
+
+
+def claim_history(sessions: sessionmaker[Session], claim_id: str, *, now: datetime) -> ClaimHistory:
+    """Every stored article on the claim, by outlet and stance over time."""
+    with sessions() as session:
+        statement = claim_statements(session).get(claim_id)
+        if statement is None:
+            raise UnknownClaim(claim_id)
+        events = [ClaimEvent(*row) for row in claim_events(session, claim_id)]
+    return build_history(claim_id, statement, events, now=now)

@@ -20,7 +20,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from reports.trends import CountRow
-from schema.models import Article, ArticleState, ClaimMatch, Mention, TrendCount
+from schema.models import Article, ArticleState, Claim, ClaimMatch, Entity, Mention, TrendCount
 from schema.rollup import ARTICLES, CLAIM, ENTITY, relevance_band
 
 
@@ -99,3 +99,75 @@ def article_counts(session: Session, where: CountFilter) -> list[CountRow]:
         CountRow(CLAIM, claim_id, stance or "", at, 1) for claim_id, stance, at in session.execute(claims)
     ]
     return rows
+
+
+def rollup_totals(session: Session, where: CountFilter, kind: str) -> dict[tuple[str, str, str], int]:
+    """Sums over the period from the rollup, per (key, stance, source) of one kind."""
+    query = (
+        select(TrendCount.key, TrendCount.stance, TrendCount.source, func.sum(TrendCount.n))
+        .where(
+            TrendCount.kind == kind,
+            TrendCount.day >= where.since.astimezone(UTC).date(),
+            TrendCount.day < where.until.astimezone(UTC).date(),
+        )
+        .group_by(TrendCount.key, TrendCount.stance, TrendCount.source)
+    )
+    if where.sources:
+        query = query.where(TrendCount.source.in_(where.sources))
+    return {(key, stance, source): int(n) for key, stance, source, n in session.execute(query)}
+
+
+def cooccurring_entities(session: Session, where: CountFilter, entity_id: str, limit: int) -> dict[str, int]:
+    """Entities mentioned in the period's stored articles that mention ``entity_id``: articles each."""
+    with_entity = (
+        select(Mention.article_id)
+        .join(Article, Article.id == Mention.article_id)
+        .where(
+            Mention.entity_id == entity_id,
+            Article.state == ArticleState.DONE,
+            Article.dated_at >= where.since,
+            Article.dated_at < where.until,
+        )
+    )
+    if where.sources:
+        with_entity = with_entity.where(Article.source.in_(where.sources))
+    articles = func.count(Mention.article_id.distinct())
+    query = (
+        select(Mention.entity_id, articles)
+        .where(Mention.article_id.in_(with_entity.scalar_subquery()), Mention.entity_id != entity_id)
+        .group_by(Mention.entity_id)
+        .order_by(articles.desc(), Mention.entity_id)
+        .limit(limit)
+    )
+    return {key: int(n) for key, n in session.execute(query)}
+
+
+def claim_events(session: Session, claim_id: str) -> list[tuple[int, datetime, str, str, str, str, float]]:
+    """Every stored article matching the claim: (id, date, outlet, stance, title, url, score)."""
+    query = (
+        select(
+            Article.id,
+            Article.dated_at,
+            Article.source,
+            ClaimMatch.stance,
+            Article.title,
+            Article.url,
+            ClaimMatch.score,
+        )
+        .join(Article, Article.id == ClaimMatch.article_id)
+        .where(ClaimMatch.claim_id == claim_id, Article.state == ArticleState.DONE)
+        .order_by(Article.dated_at, Article.id)
+    )
+    return [
+        (i, at, source or "", stance or "", title or "", url, float(score))
+        for i, at, source, stance, title, url, score in session.execute(query)
+        if at is not None
+    ]
+
+
+def entity_names(session: Session) -> dict[str, str]:
+    return dict(session.execute(select(Entity.id, Entity.name)).tuples())
+
+
+def claim_statements(session: Session) -> dict[str, str]:
+    return dict(session.execute(select(Claim.id, Claim.statement)).tuples())
