@@ -8,7 +8,7 @@ from sqlalchemy import Connection
 
 from alembic import context
 from config.settings import Settings
-from schema.db import make_engine
+from schema.db import make_engine, managed_by_models
 from schema.models import Base
 
 config = context.config
@@ -23,26 +23,13 @@ def _database_url() -> str:
     return str(url) if url else Settings().database_url
 
 
-# Full-text search lives outside the ORM models, one form per dialect (migration 7c1d2e3f4a5b):
-# an FTS5 table and its shadow tables on SQLite, a generated tsvector column on PostgreSQL.
-# NB: a batch migration that recreates ``article`` on SQLite drops the FTS triggers with it;
-# such a migration must create them again.
-SEARCH_OBJECTS = ("article_fts", "search_tsv", "ix_article_search_tsv")
-
-
-def _include_object(
-    _object: object, name: str | None, type_: str, _reflected: bool, _compare_to: object
-) -> bool:
-    return not (name or "").startswith(SEARCH_OBJECTS)
-
-
 def _configure(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite cannot ALTER most things
         compare_type=True,
-        include_object=_include_object,
+        include_object=managed_by_models,
     )
 
 

@@ -166,8 +166,8 @@ def claim_events(session: Session, claim_id: str) -> list[tuple[int, datetime, s
 
 
 def entity_names(session: Session) -> dict[str, str]:
-    return dict(session.execute(select(Entity.id, Entity.name)).tuples())
+    return {row.id: row.name for row in session.execute(select(Entity.id, Entity.name))}
 
 
 def claim_statements(session: Session) -> dict[str, str]:
-    return dict(session.execute(select(Claim.id, Claim.statement)).tuples())
+    return {row.id: row.statement for row in session.execute(select(Claim.id, Claim.statement))}

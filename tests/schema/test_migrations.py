@@ -7,14 +7,16 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 from alembic import command
-from schema.db import alembic_config, make_engine
+from schema.db import alembic_config, make_engine, managed_by_models
 from schema.models import Base
 
 
 def test_migrated_schema_matches_the_models(database_url):
     engine = make_engine(database_url)
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": managed_by_models}
+        )
         differences = compare_metadata(context, Base.metadata)
     engine.dispose()
     assert differences == []

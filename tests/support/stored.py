@@ -57,13 +57,12 @@ def store_matched(
         published=when,
         dated_at=when,
         text=article.text,
-        state=ArticleState.DONE,
-        relevance=relevance,
+        state=ArticleState.PENDING,  # as accepted from a feed; done below, as the write path does
         created_at=first_seen or when,
-        processed_at=first_seen or when,
     )
     session.add(row)
     session.flush()
+    row.state, row.processed_at = ArticleState.DONE, first_seen or when
     end = article.text.find(". ") + 1 or min(len(article.text), 200)
     evidence = Sentence(0, end, article.text[:end])
     result = MatchResult(
