@@ -27,7 +27,9 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     upgrade_database(url)
     engine = make_engine(url)
     sessions = make_session_factory(engine)
-    chosen = [a for a in news() if date(2025, 5, 1) <= a.published.astimezone(UTC).date() <= date(2025, 5, 7)][::20]
+    chosen = [
+        a for a in news() if date(2025, 5, 1) <= a.published.astimezone(UTC).date() <= date(2025, 5, 7)
+    ][::20]
     with sessions.begin() as session:
         sync_shipped_kb(session)
         for i, article in enumerate(chosen):
@@ -59,7 +61,9 @@ def test_trends_csv_carries_count_total_and_ratio(env):
 
 
 def test_trends_json_and_markdown_agree(env):
-    as_json = json.loads(mediamon(env, "report", "trends", *PERIOD, "--by", "week", "--format", "json").stdout)
+    as_json = json.loads(
+        mediamon(env, "report", "trends", *PERIOD, "--by", "week", "--format", "json").stdout
+    )
     markdown = mediamon(env, "report", "trends", *PERIOD, "--by", "week", "--format", "md").stdout
     weeks = sorted({r["bucket"] for r in as_json})
     assert weeks == ["2025-04-28T00:00:00+00:00", "2025-05-05T00:00:00+00:00"]
@@ -80,7 +84,9 @@ def test_trends_png_is_a_chart(env, tmp_path: Path):
 
 
 def test_top_and_claim_history(env):
-    top = json.loads(mediamon(env, "report", "top", *PERIOD, "--entity", "pakistan", "--format", "json").stdout)
+    top = json.loads(
+        mediamon(env, "report", "top", *PERIOD, "--entity", "pakistan", "--format", "json").stdout
+    )
     assert top["total"] == int(env["STORED"])
     assert top["entities"][0]["key"] == "pakistan" and top["entities"][0]["share"] == 1.0
     assert [i["key"] for i in top["cooccurring"]] == ["ttp"]
