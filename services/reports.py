@@ -106,23 +106,17 @@ def top(sessions: sessionmaker[Session], query: TopQuery) -> TopLists:
     since, until = align(query.since, query.until, "day")
     where = CountFilter(since=since, until=until, sources=tuple(query.sources))
     with sessions() as session:
-        articles = rollup_totals(session, where, ARTICLES)
-        entities = rollup_totals(session, where, ENTITY)
-        claims = rollup_totals(session, where, CLAIM)
+        per_source = {k[0]: n for k, n in rollup_totals(session, where, ARTICLES, ["source"]).items()}
+        per_entity = {k[0]: n for k, n in rollup_totals(session, where, ENTITY, ["key"]).items()}
+        claims = rollup_totals(session, where, CLAIM, ["key", "stance"])
         names, statements = entity_names(session), claim_statements(session)
         companions = (
             cooccurring_entities(session, where, query.entity_id, query.limit) if query.entity_id else {}
         )
-    total = sum(articles.values())
-    per_source: dict[str, int] = defaultdict(int)
-    for (_band, _stance, source), n in articles.items():
-        per_source[source] += n
-    per_entity: dict[str, int] = defaultdict(int)
-    for (key, _stance, _source), n in entities.items():
-        per_entity[key] += n
+    total = sum(per_source.values())
     per_claim: dict[str, int] = defaultdict(int)
     stances: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for (key, stance, _source), n in claims.items():
+    for (key, stance), n in claims.items():
         per_claim[key] += n
         stances[key][stance or "unknown"] += n
     return TopLists(

@@ -101,20 +101,24 @@ def article_counts(session: Session, where: CountFilter) -> list[CountRow]:
     return rows
 
 
-def rollup_totals(session: Session, where: CountFilter, kind: str) -> dict[tuple[str, str, str], int]:
-    """Sums over the period from the rollup, per (key, stance, source) of one kind."""
+def rollup_totals(
+    session: Session, where: CountFilter, kind: str, by: Sequence[str]
+) -> dict[tuple[str, ...], int]:
+    """Sums over the period's whole UTC days from the rollup, for one kind, grouped by the
+    rollup's columns named in ``by`` (``key``, ``stance``, ``source``)."""
+    columns = [getattr(TrendCount, name) for name in by]
     query = (
-        select(TrendCount.key, TrendCount.stance, TrendCount.source, func.sum(TrendCount.n))
+        select(*columns, func.sum(TrendCount.n))
         .where(
             TrendCount.kind == kind,
             TrendCount.day >= where.since.astimezone(UTC).date(),
             TrendCount.day < where.until.astimezone(UTC).date(),
         )
-        .group_by(TrendCount.key, TrendCount.stance, TrendCount.source)
+        .group_by(*columns)
     )
     if where.sources:
         query = query.where(TrendCount.source.in_(where.sources))
-    return {(key, stance, source): int(n) for key, stance, source, n in session.execute(query)}
+    return {tuple(row[:-1]): int(row[-1]) for row in session.execute(query)}
 
 
 def cooccurring_entities(session: Session, where: CountFilter, entity_id: str, limit: int) -> dict[str, int]:
