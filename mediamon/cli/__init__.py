@@ -13,16 +13,19 @@ call; nothing here holds business logic.
     subscriptions.py  subscriptions add | list | remove
     delivery.py  digest run | preview, alerts run, deliveries
     web.py       serve (the web app: unsubscribe, later the API and dashboard)
+    search.py    search (full-text search over the stored articles)
+    reports.py   report trends | top | claim (spikes: report_spikes.py)
 """
 
 from __future__ import annotations
 
 import typer
 
-from mediamon.cli import delivery, matching, run, service, setup, stored, web
+from mediamon.cli import delivery, matching, run, search, service, setup, stored, web
 from mediamon.cli.common import refresh_consoles
 from mediamon.cli.feeds import feeds_app
 from mediamon.cli.kb import kb_app
+from mediamon.cli.reports import report_app
 from mediamon.cli.subscriptions import subscriptions_app
 
 app = typer.Typer(
@@ -44,6 +47,7 @@ app.add_typer(setup.db_app, name="db")
 app.add_typer(subscriptions_app, name="subscriptions")
 app.add_typer(delivery.digest_app, name="digest")
 app.add_typer(delivery.alerts_app, name="alerts")
+app.add_typer(report_app, name="report")
 
 app.command("config")(setup.show_config)
 app.command("run")(run.run)
@@ -57,3 +61,4 @@ app.command("export")(stored.export)
 app.command("matches")(stored.matches)
 app.command("deliveries")(delivery.deliveries)
 app.command("serve")(web.serve)
+app.command("search")(search.search)
