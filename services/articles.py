@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete
@@ -165,6 +165,9 @@ class ArticleProcessor:
                 feed=article.published if article.published_source == DateSource.FEED else None,
                 url=article.canonical_url,
             )
+            if dated.source != DateSource.PAGE and article.published_source != DateSource.FEED:
+                # A feed date refused at poll time is not stored: keep the note that says so.
+                dated = replace(dated, note=_notes(dated.note, article.date_note))
             for name, value in dated_columns(dated).items():
                 setattr(article, name, value)
             article.raw_html = (
@@ -212,6 +215,12 @@ class ArticleProcessor:
         before = self.clock() - timedelta(seconds=older_than_s)
         with self.sessions() as session:
             return queries.stale_article_ids(session, state, before, limit)
+
+
+def _notes(*notes: str | None) -> str | None:
+    """Date notes joined, each once; ``None`` if there is none."""
+    kept = list(dict.fromkeys(note for note in notes if note))
+    return "; ".join(kept) or None
 
 
 def _looks_like_html(fetched: FetchResult) -> bool:

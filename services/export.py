@@ -20,6 +20,7 @@ CSV_FIELDS = [
     "canonical_url",
     "title",
     "published",
+    "published_source",
     "source",
     "language",
     "relevance",
@@ -80,6 +81,8 @@ def article_records(
                 "canonical_url": article.canonical_url,
                 "title": article.title,
                 "published": article.published.isoformat() if article.published else None,
+                # Where the date came from: page, feed, url, or first_seen (then published is empty).
+                "published_source": article.published_source.value if article.published_source else None,
                 "source": article.site_name or (article.feed.title if article.feed else None),
                 "feed": article.feed.url if article.feed else None,
                 "language": article.language,
