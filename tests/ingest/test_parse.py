@@ -173,7 +173,8 @@ def _all_text(parsed: ParsedFeed) -> str:
 def test_billion_laughs_is_not_expanded(content_type: str | None) -> None:
     started = time.monotonic()
     parsed = parse_feed(BILLION_LAUGHS, FEED_URL, content_type)
-    assert time.monotonic() - started < 2
+    # Not a speed target (those live in bench/): an expanding parser would run for minutes.
+    assert time.monotonic() - started < 30
     text = _all_text(parsed)
     assert len(text) < 10_000  # fully expanded, one field would be 3 * 10**9 characters
     assert "lollollol" not in text
@@ -272,4 +273,3 @@ def test_feedparser_corpus_never_crashes_and_keeps_good_entries() -> None:
     assert totals["flagged:illformed"] >= totals["files:illformed"] * 2 // 3
     # well-formed files are not flagged (the ones that are have no entries and no version: CDF)
     assert totals["flagged:wellformed"] < totals["files:wellformed"] // 50
-    assert elapsed < 20
