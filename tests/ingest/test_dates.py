@@ -11,7 +11,7 @@ known, the day the page shows; an undated page is right when it gets no page dat
   footers, a year from the text, a menu date); test 24 of 24. Of the dev misses, one is
   scmp.com.playbook, which fails text extraction and had no date at all; another is a UTC
   day stored for a page whose own day was the day before.
-- after (:func:`ingest.clean.page_published`): dev 35 of 36 and 5 of 5; test 23 of 24.
+- after (:func:`ingest.page_dates.page_published`): dev 35 of 36 and 5 of 5; test 23 of 24.
   47 of the 60 dated pages keep a time; the 45 of those with a labelled moment all match it.
 
 The dev pages were looked at while the page date was written; the test pages were labelled
@@ -29,7 +29,8 @@ from typing import Any
 
 import pytest
 
-from ingest.clean import CleanArticle, clean_html, page_published
+from ingest.clean import CleanArticle, clean_html
+from ingest.page_dates import page_published
 from ingest.dates import (
     EARLIEST_PLAUSIBLE,
     FUTURE_SLACK,
