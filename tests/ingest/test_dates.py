@@ -30,7 +30,6 @@ from typing import Any
 import pytest
 
 from ingest.clean import CleanArticle, clean_html
-from ingest.page_dates import page_published
 from ingest.dates import (
     EARLIEST_PLAUSIBLE,
     FUTURE_SLACK,
@@ -39,6 +38,7 @@ from ingest.dates import (
     choose_published,
     date_in_url,
 )
+from ingest.page_dates import page_published
 from tests.support.corpus_site import PAGES_DIR
 
 GOLD_PATH = Path(__file__).resolve().parents[1] / "data" / "page_dates.json"
