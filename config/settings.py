@@ -86,11 +86,14 @@ class Settings(BaseSettings):
     # A mailbox a person (or a mail rule) watches: offered as the List-Unsubscribe mailto.
     unsubscribe_mailto: str | None = None
 
+    # The read API: browsers may call it from these origins (comma-separated); none: no CORS headers.
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
     # Secrets: only ever from the environment, masked when printed.
     secret_key: SecretStr | None = None  # signs unsubscribe tokens; required once delivery runs
-    api_token: SecretStr | None = None
+    api_token: SecretStr | None = None  # the read API's writes (feed add/remove) need it as a bearer token
 
-    @field_validator("smtp_url", "unsubscribe_mailto", "secret_key", mode="before")
+    @field_validator("smtp_url", "unsubscribe_mailto", "secret_key", "api_token", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         """``MEDIAMON_SECRET_KEY=`` (as compose passes an unset variable) means not set."""
@@ -101,6 +104,13 @@ class Settings(BaseSettings):
     def _split_hosts(cls, value: Any) -> Any:
         if isinstance(value, str):
             return frozenset(h.strip().lower() for h in value.split(",") if h.strip())
+        return value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [o.strip().rstrip("/") for o in value.split(",") if o.strip()]
         return value
 
     @property
@@ -119,7 +129,7 @@ class Settings(BaseSettings):
         for name, value in self.model_dump().items():
             if isinstance(value, SecretStr):
                 text = "********" if value.get_secret_value() else ""
-            elif isinstance(value, frozenset):
+            elif isinstance(value, frozenset | list):
                 text = ",".join(sorted(value))
             elif value is None:
                 text = ""

@@ -1,7 +1,10 @@
-"""The web app: one-click unsubscribe now; the read API and the dashboard build on it.
+"""The web app: the read API (``web.api``), the dashboard (``web.dashboard``) and one-click
+unsubscribe, over one store.
 
 ``create_app(sessions, secret_key)`` is the factory (tests build their own); ``mediamon serve``
-runs it under uvicorn with the configured store.
+runs it under uvicorn with the configured store. The OpenAPI schema is served at
+``/openapi.json`` and a self-hosted endpoint list at ``/docs`` (FastAPI's Swagger UI and ReDoc
+load their scripts from a CDN, so they are off). CORS is off unless origins are configured.
 
 Unsubscribe follows RFC 8058: a ``POST`` to the link a message carries, with the body
 ``List-Unsubscribe=One-Click``, unsubscribes at once: no login, no redirect. A ``GET`` of the
@@ -12,12 +15,14 @@ tampered or unknown one gets a 404 that says only that the link is not valid.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, PlainTextResponse
+from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,28 +30,69 @@ from notify.tokens import read_token
 from schema.models import Subscription
 from services.limits import utc_now
 from services.subscriptions import unsubscribe
+from web.api import api_router
+from web.dashboard import dashboard_router
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+STATIC = Path(__file__).parent / "static"
 ONE_CLICK = ("List-Unsubscribe", "One-Click")
+#: Relevance at or above which an article is on the theme (Settings.relevance_threshold's default).
+ON_THEME = 0.3
 
 
 def create_app(
-    sessions: sessionmaker[Session], secret_key: str, clock: Callable[[], datetime] = utc_now
+    sessions: sessionmaker[Session],
+    secret_key: str | None,
+    clock: Callable[[], datetime] = utc_now,
+    *,
+    api_token: str | None = None,
+    cors_origins: Sequence[str] = (),
+    on_theme_threshold: float = ON_THEME,
+    allowed_private_hosts: frozenset[str] = frozenset(),
 ) -> FastAPI:
-    app = FastAPI(title="mediamon", docs_url=None, redoc_url=None, openapi_url=None)
+    """The app over ``sessions``. Without ``secret_key`` no unsubscribe link is valid (none
+    can have been signed); without ``api_token`` the API's writes are refused."""
+    app = FastAPI(
+        title="mediamon",
+        summary="Read API of mediamon: stored articles, matches, trends, spikes, claim histories, search.",
+        version="1",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    if cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(cors_origins),
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    app.include_router(
+        api_router(
+            sessions,
+            clock=clock,
+            on_theme_threshold=on_theme_threshold,
+            api_token=api_token,
+            allowed_private_hosts=allowed_private_hosts,
+        )
+    )
+    app.include_router(dashboard_router(sessions, clock=clock, on_theme_threshold=on_theme_threshold))
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     def subscription_of(token: str) -> Subscription | None:
+        if secret_key is None:
+            return None
         subscription_id = read_token(secret_key, token)
         if subscription_id is None:
             return None
         with sessions() as session:
             return session.get(Subscription, subscription_id)
 
-    @app.get("/healthz", response_class=PlainTextResponse)
+    @app.get("/healthz", response_class=PlainTextResponse, include_in_schema=False)
     def healthz() -> str:
         return "ok"
 
-    @app.get("/unsubscribe/{token}", response_class=HTMLResponse)
+    @app.get("/unsubscribe/{token}", response_class=HTMLResponse, include_in_schema=False)
     def unsubscribe_page(request: Request, token: str) -> HTMLResponse:
         """The page behind the link: a button, and nothing changed until it is pressed."""
         subscription = subscription_of(token)
@@ -58,7 +104,7 @@ def create_app(
             {"address": _masked(subscription.address), "active": subscription.active, "done": False},
         )
 
-    @app.post("/unsubscribe/{token}", response_class=HTMLResponse)
+    @app.post("/unsubscribe/{token}", response_class=HTMLResponse, include_in_schema=False)
     async def unsubscribe_now(request: Request, token: str) -> HTMLResponse:
         """RFC 8058 one-click: ``List-Unsubscribe=One-Click`` in a form body; no login, no redirect."""
         form = await request.form()

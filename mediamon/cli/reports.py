@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from mediamon.cli import report_spikes
 from mediamon.cli.common import console, fail, load_knowledge_base, load_settings, opened_store
 from reports.charts import render, timeline_figure
 from reports.periods import PeriodError, parse_period, zone
@@ -271,3 +272,4 @@ def claim_history(
 report_app.command("trends")(trends)
 report_app.command("top")(top)
 report_app.command("claim")(claim_history)
+report_app.command("spikes")(report_spikes.spikes)

@@ -84,7 +84,7 @@ def test_daily_buckets_count_what_was_stored_with_zero_days(sessions, stored):
     assert timeline.totals[2] == timeline.totals[3] == 0, "empty days are zeros, not gaps"
     on_theme = _expected(stored, lambda p, a: p["relevance"] >= THRESHOLD)
     assert series["on_theme"] == [on_theme[d] for d in days]
-    mentions = Counter()
+    mentions: Counter[date] = Counter()
     for article, plan in stored:
         mentions[article.published.astimezone(UTC).date()] += len(plan["entities"])
     assert series["entity mentions"] == [mentions[d] for d in days]
@@ -117,6 +117,7 @@ def test_normalised_shares_are_count_over_all_stored_articles(sessions, stored):
     )
     ttp = next(s for s in timeline.series if s.name == "entity:ttp")
     expected = _expected(stored, lambda p, a: "ttp" in p["entities"])
+    assert ttp.ratios is not None
     for i, start in enumerate(timeline.buckets):
         total = timeline.totals[i]
         assert ttp.counts[i] == expected[start.date()]
