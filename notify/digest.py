@@ -22,6 +22,7 @@ from notify.records import (
     EntitySection,
     Outlet,
     SinceLast,
+    SpikeNote,
     StoryItem,
 )
 from notify.rules import Filter, StoredArticle, StoredClaim, wanted_claims, wants
@@ -91,11 +92,13 @@ def build_digest(
     entity_names: Mapping[str, str],
     seen_before: frozenset[str] = frozenset(),
     previous_counts: Mapping[str, int] | None = None,
+    spikes: Sequence[SpikeNote] = (),
 ) -> Digest:
     """The digest of one window for one subscription.
 
     ``seen_before`` holds the claims matched before the window (for "first seen"),
-    ``previous_counts`` each claim's matches in the window before (for "growing")."""
+    ``previous_counts`` each claim's matches in the window before (for "growing"), ``spikes``
+    the window's spiking days, strongest first (``services.spikes``)."""
     wanted = [a for a in articles if wants(rule, a)]
     stories = _by_story(wanted)
     claim_stories: dict[str, dict[int, StoredClaim]] = defaultdict(dict)
@@ -129,11 +132,13 @@ def build_digest(
         key=lambda c: (-(counts[c] - previous.get(c, 0)), c),
     )
     denials = sorted(denied, key=lambda c: (-denied[c], c))
+    spiking = [s for s in spikes if _wants_spike(rule, s)]
     since = SinceLast(
         first_seen=tuple(_trend(c, counts, previous, statements) for c in first_seen[:MAX_TRENDS]),
         growing=tuple(_trend(c, counts, previous, statements) for c in growing[:MAX_TRENDS]),
         denied=tuple(_trend(c, denied, previous, statements) for c in denials[:MAX_TRENDS]),
-        more=sum(max(0, len(group) - MAX_TRENDS) for group in (first_seen, growing, denials)),
+        spiking=tuple(spiking[:MAX_TRENDS]),
+        more=sum(max(0, len(group) - MAX_TRENDS) for group in (first_seen, growing, denials, spiking)),
     )
     return Digest(
         subscription_id=subscription_id,
@@ -227,6 +232,15 @@ def _entity_sections(
             )
         )
     return tuple(sections), max(0, len(ranked) - MAX_ENTITY_SECTIONS)
+
+
+def _wants_spike(rule: Filter, spike: SpikeNote) -> bool:
+    """A reader who follows some entities or claims hears of their spikes only; a reader with
+    no filter, of every spike."""
+    if not (rule.entity_ids or rule.claim_ids):
+        return True
+    wanted = rule.entity_ids if spike.kind == "entity" else rule.claim_ids
+    return spike.key in wanted
 
 
 def _trend(

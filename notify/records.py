@@ -69,17 +69,30 @@ class ClaimTrend:
 
 
 @dataclass(frozen=True)
+class SpikeNote:
+    """An entity or claim far above its usual daily count in the window (reports.spikes)."""
+
+    kind: str  # "entity" or "claim"
+    key: str
+    label: str  # the entity's name or the claim's statement
+    day: datetime  # start of the spiking day (UTC)
+    observed: int
+    expected: float
+
+
+@dataclass(frozen=True)
 class SinceLast:
     """The short section at the top: what is new since the previous digest."""
 
     first_seen: tuple[ClaimTrend, ...] = ()  # claims never matched before this window
     growing: tuple[ClaimTrend, ...] = ()  # fastest growth over the previous window
     denied: tuple[ClaimTrend, ...] = ()  # claims denied in this window
+    spiking: tuple[SpikeNote, ...] = ()  # days far above their four-week baseline
     more: int = 0  # trends past the section's cap (it is short by design): counted, not shown
 
     @property
     def empty(self) -> bool:
-        return not (self.first_seen or self.growing or self.denied)
+        return not (self.first_seen or self.growing or self.denied or self.spiking)
 
 
 @dataclass(frozen=True)

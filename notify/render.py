@@ -267,7 +267,15 @@ def _since(since: SinceLast) -> dict[str, Any] | None:
             view(t, f"{plural(t.count, 'match', 'matches')}, up from {t.previous}") for t in since.growing
         ),
         "denied": tuple(view(t, f"denied in {plural(t.count, 'match', 'matches')}") for t in since.denied),
-        "more": f"… and {plural(since.more, 'more claim', 'more claims')} new, growing or denied"
+        "spiking": tuple(
+            TrendView(
+                display.one_line(s.label),
+                f"{plural(s.observed, 'article', 'articles')} on {s.day:%d %b}, "
+                f"usually {s.expected:.1f} a day",
+            )
+            for s in since.spiking
+        ),
+        "more": f"… and {plural(since.more, 'more trend', 'more trends')} (new, growing, denied or spiking)"
         if since.more
         else "",
     }

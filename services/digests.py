@@ -14,17 +14,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from notify.digest import build_digest
 from notify.kinds import MessageKind, Mode
-from notify.records import Digest
+from notify.records import Digest, SpikeNote
 from notify.render import render_digest
 from notify.rules import StoredArticle
 from notify.schedule import Slot, latest_slot, period
 from schema.models import Subscription
 from schema.queries import delivery as queries
 from services.delivery import Planner, envelope, rule_of, write
+from services.spikes import SpikeQuery, spikes
 
 
 @dataclass
@@ -113,7 +114,7 @@ class DigestPlanner(Planner):
         start = previous_end if previous_end and previous_end < slot.due else slot.due - period(mode)
         windows = {} if windows is None else windows
         if (start, slot.due) not in windows:
-            windows[(start, slot.due)] = StoredWindow.read(session, start, slot.due)
+            windows[(start, slot.due)] = StoredWindow.read(self.sessions, session, start, slot.due)
         stored = windows[(start, slot.due)]
         return build_digest(
             subscription_id=subscription.id,
@@ -127,6 +128,7 @@ class DigestPlanner(Planner):
             entity_names=self.vocabulary.entity_names,
             seen_before=stored.seen_before,
             previous_counts=stored.previous_counts,
+            spikes=stored.spikes,
         )
 
 
@@ -139,11 +141,26 @@ class StoredWindow:
     articles: list[StoredArticle]
     seen_before: frozenset[str]  # claims matched before the window: "first seen" is the others
     previous_counts: dict[str, int]  # each claim's matches in the window before: "growing"
+    spikes: tuple[SpikeNote, ...]  # spiking days of the window, for every reader to filter
 
     @classmethod
-    def read(cls, session: Session, start: datetime, end: datetime) -> StoredWindow:
+    def read(
+        cls, sessions: sessionmaker[Session], session: Session, start: datetime, end: datetime
+    ) -> StoredWindow:
         return cls(
             queries.stored_between(session, start, end),
             queries.claims_matched_before(session, start),
             queries.claim_counts(session, start - (end - start), start),
+            spike_notes(sessions, start, end),
         )
+
+
+def spike_notes(sessions: sessionmaker[Session], start: datetime, end: datetime) -> tuple[SpikeNote, ...]:
+    """The UTC days of the window that spike, for any entity or claim, strongest first (the
+    same test as `mediamon report spikes`, at normal sensitivity, unexplained: a digest says
+    only what spiked and by how much)."""
+    found = spikes(sessions, SpikeQuery(since=start, until=end, explain=0, now=end))
+    return tuple(
+        SpikeNote(s.spike.kind, s.spike.key, s.label, s.spike.start, s.spike.observed, s.spike.expected)
+        for s in found.spikes
+    )

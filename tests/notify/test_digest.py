@@ -221,5 +221,5 @@ def test_a_busy_day_stays_readable_and_under_gmails_clipping_size():
     assert html is not None and text is not None
     assert len(html.get_content().encode()) < 102 * 1024
     assert "54 more claims" in text.get_content()
-    assert "57 more claims new, growing or denied" in text.get_content()
+    assert "57 more trends (new, growing, denied or spiking)" in text.get_content()
     assert "500 stories" in str(message["Subject"])
