@@ -55,13 +55,13 @@ def matches(
         raise fail(f"no entity called {entity!r} in the knowledge base")
     if claim and claim not in {c.id for c in kb.claims}:
         raise fail(f"no claim {claim!r} in the knowledge base")
-    table = Table("published", "title", "relevance", "entities", "claims (score)", title="matches")
+    table = Table("published (from)", "title", "relevance", "entities", "claims (score)", title="matches")
     with opened_store(settings) as st, st.sessions() as session:
         for record in exporting.article_records(
             session, kb, since=parse_since(since), entity_id=entity_id, claim_id=claim
         ):
             table.add_row(
-                (record["published"] or "")[:10],
+                f"{(record['published'] or '')[:10]} ({record.get('published_source') or '?'})",
                 (record["title"] or record["url"])[:70],
                 f"{record['relevance']:.2f}",
                 ", ".join(f"{e['name']}×{e['count']}" for e in record["entities"][:6]),

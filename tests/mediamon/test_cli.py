@@ -83,7 +83,9 @@ def test_run_once_export_and_matches_over_a_local_feed(env, site, tmp_path):
     expected = [r for r in records if r["published"] is None or r["published"] >= since]
     assert 0 < len(expected) < len(records), "the saved pages carry dates on both sides of --since"
     assert sorted(r["canonical_url"] for r in rows) == sorted(r["canonical_url"] for r in expected)
-    assert mediamon(env, "matches").returncode == 0
+    table = mediamon(env, "matches")
+    assert table.returncode == 0
+    assert "(page)" in table.stdout, "each date says where it came from"
 
 
 def test_run_without_network_ends_with_a_per_feed_error_summary(env, tmp_path):

@@ -6,6 +6,7 @@ school-bus attack of 21 May 2025; tests/services/test_spikes.py builds the data)
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from email.message import EmailMessage
 
 from config.settings import DEFAULT_KB_PATH
 from matching.kb import load_kb
@@ -21,8 +22,10 @@ CONFIG = DeliveryConfig(
 DUE = datetime(2025, 5, 22, 2, 0, tzinfo=UTC)  # 07:00 in Karachi, the morning after the burst
 
 
-def _text(message) -> str:
-    return message.get_body(("plain",)).get_content()
+def _text(message: EmailMessage) -> str:
+    body = message.get_body(("plain",))
+    assert body is not None
+    return str(body.get_content())
 
 
 def test_the_digest_says_what_spiked_to_those_who_follow_it(sessions):
@@ -34,11 +37,11 @@ def test_the_digest_says_what_spiked_to_those_who_follow_it(sessions):
             store_matched(session, article, entities=entities)
         store_burst(session, planted_burst(used))
     everything, ttp, fatf = (
-        add_subscription(sessions, NewSubscription(address=f"{name}@example.org", **options), kb)
-        for name, options in (
-            ("all", {}),
-            ("ttp", {"entity_ids": ["ttp"]}),
-            ("fatf", {"claim_ids": ["fatf-kept-pakistan-grey-list"]}),
+        add_subscription(sessions, subscription, kb)
+        for subscription in (
+            NewSubscription(address="all@example.org"),
+            NewSubscription(address="ttp@example.org", entity_ids=("ttp",)),
+            NewSubscription(address="fatf@example.org", claim_ids=("fatf-kept-pakistan-grey-list",)),
         )
     )
     planner = DigestPlanner(sessions, Vocabulary.of(kb), CONFIG)
