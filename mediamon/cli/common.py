@@ -5,7 +5,7 @@ Errors a user can fix end in one red line and exit code 2, never a traceback.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +18,7 @@ from config.settings import Settings
 from matching.calibration import CalibrationError
 from matching.kb import KBError, KnowledgeBase, load_kb
 from matching.matcher import Matcher
+from services.export import resolve_entity
 from services.wiring import Store, build_matcher, open_store
 
 console = Console()
@@ -58,6 +59,24 @@ def load_knowledge_base(settings: Settings, path: Path | None = None) -> Knowled
         return load_kb(path or settings.kb_path)
     except KBError as exc:
         raise fail(str(exc)) from exc
+
+
+def knowledge_filters(
+    kb: KnowledgeBase, entities: Sequence[str] | None, claims: Sequence[str] | None
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``--entity`` names (id, name or alias) and ``--claim`` ids checked against the knowledge
+    base: ``(entity_ids, claim_ids)``, or one clear error naming the first unknown one."""
+    entity_ids = []
+    for name in entities or ():
+        entity_id = resolve_entity(kb, name)
+        if entity_id is None:
+            raise fail(f"no entity called {name!r} in the knowledge base")
+        entity_ids.append(entity_id)
+    known_claims = {c.id for c in kb.claims}
+    unknown = [c for c in claims or () if c not in known_claims]
+    if unknown:
+        raise fail(f"no claim {unknown[0]!r} in the knowledge base (mediamon kb show lists them)")
+    return tuple(entity_ids), tuple(claims or ())
 
 
 def configured_matcher(settings: Settings, kb: KnowledgeBase) -> Matcher:

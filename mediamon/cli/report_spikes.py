@@ -16,10 +16,16 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from mediamon.cli.common import console, fail, load_knowledge_base, load_settings, opened_store
+from mediamon.cli.common import (
+    console,
+    fail,
+    knowledge_filters,
+    load_knowledge_base,
+    load_settings,
+    opened_store,
+)
 from reports.periods import PeriodError, parse_period, zone
 from reports.spikes import MIN_COUNT, SensitivityError, SpikeKind, budget_for
-from services.export import resolve_entity
 from services.limits import utc_now
 from services.spikes import ExplainedSpike, SpikeQuery, SpikeReport
 from services.spikes import spikes as find_spikes
@@ -74,16 +80,7 @@ def spikes(
         raise fail(str(exc)) from exc
     settings = load_settings()
     kb = load_knowledge_base(settings)
-    entity_ids = []
-    for name in entity or ():
-        entity_id = resolve_entity(kb, name)
-        if entity_id is None:
-            raise fail(f"no entity called {name!r} in the knowledge base")
-        entity_ids.append(entity_id)
-    known_claims = {c.id for c in kb.claims}
-    unknown = [c for c in claim or () if c not in known_claims]
-    if unknown:
-        raise fail(f"no claim {unknown[0]!r} in the knowledge base (mediamon kb show lists them)")
+    entity_ids, claim_ids = knowledge_filters(kb, entity, claim)
     now = utc_now()
     try:
         zone(tz)
@@ -96,9 +93,9 @@ def spikes(
         granularity="hour" if by is SpikeBy.hour else "day",
         sensitivity=sensitivity,
         min_count=min_count,
-        kinds=_kinds(bool(entity_ids), bool(claim)),
-        entity_ids=tuple(entity_ids),
-        claim_ids=tuple(claim or ()),
+        kinds=_kinds(bool(entity_ids), bool(claim_ids)),
+        entity_ids=entity_ids,
+        claim_ids=claim_ids,
         tz=tz,
         explain=explain,
         now=now,

@@ -17,7 +17,14 @@ import typer
 from rich.table import Table
 
 from mediamon.cli import report_spikes
-from mediamon.cli.common import console, fail, load_knowledge_base, load_settings, opened_store
+from mediamon.cli.common import (
+    console,
+    fail,
+    knowledge_filters,
+    load_knowledge_base,
+    load_settings,
+    opened_store,
+)
 from reports.charts import render, timeline_figure
 from reports.periods import PeriodError, parse_period, zone
 from reports.trends import GRANULARITIES, STANCES, Granularity, Timeline
@@ -78,16 +85,7 @@ def trends(
         raise fail(f"--stance must be one of {', '.join(STANCES)}, got {', '.join(bad_stances)}")
     settings = load_settings()
     kb = load_knowledge_base(settings)
-    entity_ids = []
-    for name in entity or ():
-        entity_id = resolve_entity(kb, name)
-        if entity_id is None:
-            raise fail(f"no entity called {name!r} in the knowledge base")
-        entity_ids.append(entity_id)
-    known_claims = {c.id for c in kb.claims}
-    unknown = [c for c in claim or () if c not in known_claims]
-    if unknown:
-        raise fail(f"no claim {unknown[0]!r} in the knowledge base (mediamon kb show lists them)")
+    entity_ids, claim_ids = knowledge_filters(kb, entity, claim)
     try:
         zone(tz)
         start, end = parse_period(since, until, now=utc_now(), tz=tz)
@@ -98,8 +96,8 @@ def trends(
         until=end,
         by=_granularity(by),
         tz=tz,
-        entity_ids=tuple(entity_ids),
-        claim_ids=tuple(claim or ()),
+        entity_ids=entity_ids,
+        claim_ids=claim_ids,
         stances=tuple(stance or ()),
         sources=tuple(source or ()),
         normalize=normalize,

@@ -10,7 +10,6 @@ is skipped on a developer's machine and fails in CI, which installs it.
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Iterator
 from email import message_from_bytes
 from email.message import EmailMessage
@@ -23,17 +22,9 @@ import pytest
 from notify import mime
 from notify.render import render_digest
 from tests.notify.digest_data import CorpusDigest, build_corpus_digest
+from tests.support.browser import chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(scope="module")
@@ -41,26 +32,10 @@ def corpus_digest() -> CorpusDigest:
     return build_corpus_digest()
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason}: CI must render the digest in Chromium (.ci/run installs it)")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        _unavailable(f"Debian's chromium is not installed at {CHROMIUM}")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("playwright is not installed (pip install -e '.[dev]')")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium("render the digest") as launched:
+        yield launched
 
 
 def html_part(message: EmailMessage) -> str:

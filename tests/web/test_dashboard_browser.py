@@ -26,44 +26,20 @@ import pytest
 import uvicorn
 
 from schema.db import make_engine, make_session_factory, upgrade_database
+from tests.support.browser import chromium
 from tests.support.net import free_port
 from tests.web.corpus import BURST_ENTITY, BURST_WORD, CLAIM, NOW, THRESHOLD, Planned, fill
 from web.app import create_app
 
-CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = ROOT / "tests" / "artifacts" / "dashboard.png"
 README_PICTURE = ROOT / "docs" / "images" / "dashboard.png"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason}: CI must test the dashboard in Chromium (.ci/run installs it)")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        _unavailable(f"Debian's chromium is not installed at {CHROMIUM}")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("playwright is not installed (pip install -e '.[dev]')")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium("test the dashboard") as launched:
+        yield launched
 
 
 @pytest.fixture(scope="module")
