@@ -25,6 +25,9 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
         # psycopg 3 is the driver we ship; a plain postgresql:// URL should just work.
         url = url.set(drivername="postgresql+psycopg")
     kwargs.setdefault("pool_pre_ping", True)
+    # The report queries are short: PostgreSQL's JIT compiled some of them for 20-90 ms each,
+    # more than the query itself (bench/reports.py at 1M articles).
+    kwargs.setdefault("connect_args", {"options": "-c jit=off"})
     return create_engine(url, **kwargs)
 
 

@@ -75,7 +75,9 @@ def trends(sessions: sessionmaker[Session], query: TrendQuery, *, on_theme_thres
     query = query.aligned()
     with sessions() as session:
         rows = (
-            rollup_counts(session, query.where) if query.uses_rollup else article_counts(session, query.where)
+            rollup_counts(session, query.where, per_key=False)
+            if query.uses_rollup
+            else article_counts(session, query.where)
         )
     return build_timeline(
         rows,

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, literal, select
 from sqlalchemy.orm import Session
 
 from reports.trends import CountRow
@@ -37,16 +37,26 @@ class CountFilter:
 
 
 def rollup_counts(
-    session: Session, where: CountFilter, kinds: Sequence[str] = (ARTICLES, ENTITY, CLAIM)
+    session: Session,
+    where: CountFilter,
+    kinds: Sequence[str] = (ARTICLES, ENTITY, CLAIM),
+    *,
+    per_key: bool = True,
 ) -> list[CountRow]:
-    """Daily sums from the rollup over the UTC days that hold ``since`` … ``until``."""
+    """Daily sums from the rollup over the UTC days that hold ``since`` … ``until``.
+
+    With ``per_key=False`` the sums are made in SQL over what a timeline does not show apart
+    (every claim of a stance; every entity, unless the filter names entities), so a year of
+    data comes back as a few thousand rows instead of one per key and day."""
     rows: list[CountRow] = []
     day_from, day_to = where.since.astimezone(UTC).date(), where.until.astimezone(UTC).date()
     for kind in kinds:
+        apart = kind == ARTICLES or per_key or (kind == ENTITY and bool(where.entity_ids))
+        key = TrendCount.key if apart else literal("").label("key")
         query = (
-            select(TrendCount.key, TrendCount.stance, TrendCount.day, func.sum(TrendCount.n))
+            select(key, TrendCount.stance, TrendCount.day, func.sum(TrendCount.n))
             .where(TrendCount.kind == kind, TrendCount.day >= day_from, TrendCount.day <= day_to)
-            .group_by(TrendCount.key, TrendCount.stance, TrendCount.day)
+            .group_by(*([TrendCount.key] if apart else []), TrendCount.stance, TrendCount.day)
         )
         if where.sources:
             query = query.where(TrendCount.source.in_(where.sources))
