@@ -431,15 +431,18 @@ JOIN bench_sentence s ON s.i = q.corpus_i AND s.k = (q.article_id + q.j * 7) %% 
 """
 
 
-def rollup_sql() -> str:
+def rollup_sql(
+    day: str = "(dated_at AT TIME ZONE 'UTC')::date", band: str = relevance_band_sql("relevance")
+) -> str:
     """The whole rollup in one statement: what ``schema.rollup.contribution`` adds per article,
     summed (one per article, one per distinct entity, one per distinct claim and stance). Rows go
-    in day by day, as the write path creates them, so the table's pages hold days together."""
+    in day by day, as the write path creates them, so the table's pages hold days together.
+    ``day`` and ``band`` are the dialect's expressions (PostgreSQL by default)."""
     return f"""
     INSERT INTO trend_count (kind, key, stance, day, source, n)
     WITH a AS MATERIALIZED (
-        SELECT id, (dated_at AT TIME ZONE 'UTC')::date AS day, coalesce(source, '') AS source,
-               {relevance_band_sql("relevance")} AS band
+        SELECT id, {day} AS day, coalesce(source, '') AS source,
+               {band} AS band
         FROM article WHERE state = 'done' AND dated_at IS NOT NULL
     )
     SELECT kind, key, stance, day, source, count(*) FROM (
@@ -689,27 +692,8 @@ def build_sqlite(pg_url: str, path: Path, wanted: int, total: int, kb: Knowledge
         driver: Any = raw.driver_connection
         driver.create_function("relevance_band", 1, rollup.relevance_band, deterministic=True)
         with steps.step("trend_count: one INSERT … SELECT … GROUP BY"):
-            driver.execute(
-                f"""
-                INSERT INTO trend_count (kind, key, stance, day, source, n)
-                WITH a AS MATERIALIZED (
-                    SELECT id, substr(dated_at, 1, 10) AS day, coalesce(source, '') AS source,
-                           relevance_band(relevance) AS band
-                    FROM article WHERE state = 'done' AND dated_at IS NOT NULL
-                )
-                SELECT kind, key, stance, day, source, count(*) FROM (
-                    SELECT '{rollup.ARTICLES}' AS kind, band AS key, '' AS stance, day, source FROM a
-                    UNION ALL
-                    SELECT '{rollup.ENTITY}', m.entity_id, '', a.day, a.source
-                    FROM (SELECT DISTINCT article_id, entity_id FROM mention) m JOIN a ON a.id = m.article_id
-                    UNION ALL
-                    SELECT '{rollup.CLAIM}', c.claim_id, coalesce(c.stance, ''), a.day, a.source
-                    FROM (SELECT DISTINCT article_id, claim_id, stance FROM claim_match) c
-                    JOIN a ON a.id = c.article_id
-                ) contributions
-                GROUP BY kind, key, stance, day, source
-                """
-            )
+            # SQLite keeps times as text; the band is the write path's own function.
+            driver.execute(rollup_sql(day="substr(dated_at, 1, 10)", band="relevance_band(relevance)"))
             driver.commit()
         with steps.step("ANALYZE"):
             driver.execute("ANALYZE")
