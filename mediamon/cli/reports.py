@@ -78,8 +78,7 @@ def trends(
     ] = None,
 ) -> None:
     """Articles, on-theme articles, entity mentions and claim matches by stance, per bucket."""
-    if by not in GRANULARITIES:
-        raise fail(f"--by must be one of {', '.join(GRANULARITIES)}, got {by!r}")
+    granularity = _granularity(by)
     bad_stances = sorted(set(stance or ()) - set(STANCES))
     if bad_stances:
         raise fail(f"--stance must be one of {', '.join(STANCES)}, got {', '.join(bad_stances)}")
@@ -94,7 +93,7 @@ def trends(
     query = reports.TrendQuery(
         since=start,
         until=end,
-        by=_granularity(by),
+        by=granularity,
         tz=tz,
         entity_ids=entity_ids,
         claim_ids=claim_ids,
@@ -111,7 +110,7 @@ def _granularity(by: str) -> Granularity:
     for option in GRANULARITIES:
         if option == by:
             return option
-    raise fail(f"--by must be one of {', '.join(GRANULARITIES)}")
+    raise fail(f"--by must be one of {', '.join(GRANULARITIES)}, got {by!r}")
 
 
 def _print_timeline(timeline: Timeline, fmt: TrendFormat, output: Path | None) -> None:
