@@ -74,7 +74,7 @@ from config.settings import Settings
 from matching.kb import KnowledgeBase, load_kb
 from schema import rollup
 from schema.db import make_engine, make_session_factory, upgrade_database
-from schema.models import Article, ArticleState, ClaimMatch, Mention, TrendCount
+from schema.models import Article, ArticleState, ClaimMatch, Mention, TrendCount, TrendHour
 from schema.writes import sync_kb
 from services import reports
 from tests.support.news import NewsArticle, news
@@ -431,31 +431,60 @@ JOIN bench_sentence s ON s.i = q.corpus_i AND s.k = (q.article_id + q.j * 7) %% 
 """
 
 
-def rollup_sql(
-    day: str = "(dated_at AT TIME ZONE 'UTC')::date", band: str = relevance_band_sql("relevance")
-) -> str:
-    """The whole rollup in one statement: what ``schema.rollup.contribution`` adds per article,
-    summed (one per article, one per distinct entity, one per distinct claim and stance). Rows go
-    in day by day, as the write path creates them, so the table's pages hold days together.
-    ``day`` and ``band`` are the dialect's expressions (PostgreSQL by default)."""
+#: Each rollup table and its bucket expression: (table, PostgreSQL, SQLite). SQLite keeps times
+#: as text in SQLAlchemy's format, so a day or an hour is a prefix of it.
+ROLLUP_TABLES = (
+    ("trend_count", "(dated_at AT TIME ZONE 'UTC')::date", "substr(dated_at, 1, 10)"),
+    ("trend_total", "(dated_at AT TIME ZONE 'UTC')::date", "substr(dated_at, 1, 10)"),
+    (
+        "trend_hour",
+        "date_trunc('hour', dated_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'",
+        "substr(dated_at, 1, 13) || ':00:00.000000'",
+    ),
+)
+
+ROLLUP_NAMES = tuple(table for table, _, _ in ROLLUP_TABLES)
+
+
+def rollup_sql(table: str, bucket: str, band: str = relevance_band_sql("relevance")) -> str:
+    """One rollup table in one statement: what ``schema.rollup.contribution`` adds per article,
+    summed to the table's grain (``schema.rollup.ROLLUPS``: one per article, one per distinct
+    entity, one per distinct claim and stance, one per ordered pair of distinct entities where
+    the table keeps pairs). Rows go in bucket by bucket, as the write path creates them, so the
+    table's pages hold days together. ``bucket`` and ``band`` are the dialect's expressions."""
+    spec = next(r for r in rollup.ROLLUPS if r.model.__tablename__ == table)
+    grain = "hour" if "hour" in spec.columns else "day"
+    outlet = ", source" if "source" in spec.columns else ""
+    pairs = (
+        f"""
+        UNION ALL
+        SELECT '{rollup.PAIR}', m1.entity_id || '|' || m2.entity_id, '', a.bucket, a.source
+        FROM (SELECT DISTINCT article_id, entity_id FROM mention) m1
+        JOIN (SELECT DISTINCT article_id, entity_id FROM mention) m2
+          ON m2.article_id = m1.article_id AND m2.entity_id <> m1.entity_id
+        JOIN a ON a.id = m1.article_id"""
+        if rollup.PAIR in spec.kinds
+        else ""
+    )
     return f"""
-    INSERT INTO trend_count (kind, key, stance, day, source, n)
+    INSERT INTO {table} (kind, key, stance, {grain}{outlet}, n)
     WITH a AS MATERIALIZED (
-        SELECT id, {day} AS day, coalesce(source, '') AS source,
+        SELECT id, {bucket} AS bucket, coalesce(source, '') AS source,
                {band} AS band
         FROM article WHERE state = 'done' AND dated_at IS NOT NULL
     )
-    SELECT kind, key, stance, day, source, count(*) FROM (
-        SELECT '{rollup.ARTICLES}' AS kind, band AS key, '' AS stance, day, source FROM a
+    SELECT kind, key, stance, bucket{outlet}, count(*) FROM (
+        SELECT '{rollup.ARTICLES}' AS kind, band AS key, '' AS stance, bucket, source FROM a
         UNION ALL
-        SELECT '{rollup.ENTITY}', m.entity_id, '', a.day, a.source
+        SELECT '{rollup.ENTITY}', m.entity_id, '', a.bucket, a.source
         FROM (SELECT DISTINCT article_id, entity_id FROM mention) m JOIN a ON a.id = m.article_id
         UNION ALL
-        SELECT '{rollup.CLAIM}', c.claim_id, coalesce(c.stance, ''), a.day, a.source
-        FROM (SELECT DISTINCT article_id, claim_id, stance FROM claim_match) c JOIN a ON a.id = c.article_id
+        SELECT '{rollup.CLAIM}', c.claim_id, coalesce(c.stance, ''), a.bucket, a.source
+        FROM (SELECT DISTINCT article_id, claim_id, stance FROM claim_match) c
+        JOIN a ON a.id = c.article_id{pairs}
     ) contributions
-    GROUP BY kind, key, stance, day, source
-    ORDER BY day, kind, key, stance, source
+    GROUP BY kind, key, stance, bucket{outlet}
+    ORDER BY bucket, kind, key, stance{outlet}
     """
 
 
@@ -590,11 +619,12 @@ def generate_postgres(
                 conn.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
                 )
-            with steps.step("trend_count: one INSERT … SELECT … GROUP BY, then its indexes"):
-                rollup_indexes = Deferred.drop(conn, ["trend_count"], primary=True)
-                conn.execute(rollup_sql())
-                for stmt in rollup_indexes.indexes + rollup_indexes.constraints:
-                    conn.execute(stmt)
+            for table, bucket, _ in ROLLUP_TABLES:
+                with steps.step(f"{table}: one INSERT … SELECT … GROUP BY, then its indexes"):
+                    rollup_indexes = Deferred.drop(conn, [table], primary=True)
+                    conn.execute(rollup_sql(table, bucket))
+                    for stmt in rollup_indexes.indexes + rollup_indexes.constraints:
+                        conn.execute(stmt)
         with steps.step("waiting for the search index (GIN)"):
             gin_seconds = search_index.result()
         print(f"  {'search index (GIN), built beside the steps above':<58} {gin_seconds:8.1f} s")
@@ -603,7 +633,7 @@ def generate_postgres(
             conn.execute(stmt)
     with loading(url) as conn:
         with steps.step("VACUUM (ANALYZE)"):
-            for table in ("article", "mention", "claim_match", "trend_count", "entity", "claim"):
+            for table in ("article", "mention", "claim_match", *ROLLUP_NAMES, "entity", "claim"):
                 conn.execute(f"VACUUM (ANALYZE) {table}")
         if not computed_tsv:
             check_tsv(conn, expression[0])
@@ -633,7 +663,7 @@ def check_tsv(conn: psycopg.Connection[Any], expression: str) -> None:
 
 def print_sizes(conn: psycopg.Connection[Any]) -> None:
     print(f"{'table':<14} {'rows':>12} {'total size':>12} {'of which indexes':>17}")
-    for table in ("article", "mention", "claim_match", "trend_count"):
+    for table in ("article", "mention", "claim_match", *ROLLUP_NAMES):
         row = conn.execute(
             f"SELECT count(*), pg_total_relation_size('{table}'), pg_indexes_size('{table}') FROM {table}"
         ).fetchone()
@@ -691,10 +721,11 @@ def build_sqlite(pg_url: str, path: Path, wanted: int, total: int, kb: Knowledge
     try:
         driver: Any = raw.driver_connection
         driver.create_function("relevance_band", 1, rollup.relevance_band, deterministic=True)
-        with steps.step("trend_count: one INSERT … SELECT … GROUP BY"):
-            # SQLite keeps times as text; the band is the write path's own function.
-            driver.execute(rollup_sql(day="substr(dated_at, 1, 10)", band="relevance_band(relevance)"))
-            driver.commit()
+        for table, _, bucket in ROLLUP_TABLES:
+            with steps.step(f"{table}: one INSERT … SELECT … GROUP BY"):
+                # The band is the write path's own function.
+                driver.execute(rollup_sql(table, bucket, band="relevance_band(relevance)"))
+                driver.commit()
         with steps.step("ANALYZE"):
             driver.execute("ANALYZE")
             driver.commit()
@@ -702,7 +733,7 @@ def build_sqlite(pg_url: str, path: Path, wanted: int, total: int, kb: Knowledge
         raw.close()
     print(f"  {'copy in all':<58} {steps.elapsed:8.1f} s")
     with engine.connect() as conn:
-        for table in ("article", "mention", "claim_match", "trend_count"):
+        for table in ("article", "mention", "claim_match", *ROLLUP_NAMES):
             print(f"{table:<14} {conn.execute(text(f'SELECT count(*) FROM {table}')).scalar_one():>12,}")
     print(f"{'file':<14} {'':>12} {mib(path.stat().st_size):>12}")
     engine.dispose()
@@ -749,18 +780,25 @@ def verify_rollup(sessions: sessionmaker[Session], days: Sequence[date]) -> None
                 recount += rollup.contribution(
                     r.dated_at, r.source, r.relevance, entities.get(r.id, []), claims.get(r.id, [])
                 )
-            stored = Counter(
-                {
-                    rollup.CounterKey(t.kind, t.key, t.stance, t.day, t.source): t.n
-                    for t in session.scalars(select(TrendCount).where(TrendCount.day == day))
-                    if t.n
-                }
-            )
-        if stored != recount:
-            differ = sorted(set(stored.items()) ^ set(recount.items()))[:5]
-            raise SystemExit(f"rollup of {day} differs from a recount of its rows, e.g. {differ}")
-        checked += len(stored)
-        print(f"  rollup check {day}: {len(rows):,} articles, {len(stored):,} counters = recount")
+            end = start + timedelta(days=1)
+            for table in rollup.ROLLUPS:
+                model = table.model
+                bucket = model.hour if model is TrendHour else model.day  # type: ignore[union-attr]
+                window = (bucket >= start, bucket < end) if model is TrendHour else (bucket == day,)
+                columns = [getattr(model, name) for name in table.columns]
+                stored = sorted(
+                    (tuple(row[:-1]), row[-1])
+                    for row in session.execute(select(*columns, model.n).where(*window))
+                    if row[-1]
+                )
+                expected = sorted((tuple(r[c] for c in table.columns), r["n"]) for r in table.rows(recount))
+                if stored != expected:
+                    differ = sorted(set(stored) ^ set(expected))[:5]
+                    raise SystemExit(
+                        f"{model.__tablename__} of {day} differs from a recount of its rows, e.g. {differ}"
+                    )
+                checked += len(stored)
+        print(f"  rollup check {day}: {len(rows):,} articles, every rollup table = recount")
     print(f"  rollup check: {len(days)} days, {checked:,} counters, all equal to a recount from the rows")
 
 

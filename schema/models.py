@@ -337,6 +337,9 @@ class TrendCount(Base):
     - ``articles``: stored articles, ``key`` = relevance band (so any on-theme threshold works)
     - ``entity``: articles mentioning entity ``key``
     - ``claim``: articles matching claim ``key`` with ``stance``
+
+    Reports over all outlets read :class:`TrendTotal` and :class:`TrendHour` instead: the
+    same counters summed over outlets (twenty times fewer rows to add up).
     """
 
     __tablename__ = "trend_count"
@@ -347,4 +350,32 @@ class TrendCount(Base):
     stance: Mapped[str] = mapped_column(String(20), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     source: Mapped[str] = mapped_column(String(255), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TrendTotal(Base):
+    """:class:`TrendCount` summed over outlets, one row per (kind, UTC day, key, stance), plus
+    ``pair`` counters (key ``"a|b"``: articles mentioning both entity ``a`` and entity ``b``,
+    each pair in both orders) for what co-occurs with an entity. The primary key starts with
+    the kind and the day, so a period's counters are one index range."""
+
+    __tablename__ = "trend_total"
+
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    key: Mapped[str] = mapped_column(String(201), primary_key=True)
+    stance: Mapped[str] = mapped_column(String(20), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TrendHour(Base):
+    """The ``articles``, ``entity`` and ``claim`` counters of :class:`TrendTotal` per UTC hour:
+    hourly timelines and spike tests, and days in any time zone whose offset is whole hours."""
+
+    __tablename__ = "trend_hour"
+
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    stance: Mapped[str] = mapped_column(String(20), primary_key=True)
     n: Mapped[int] = mapped_column(Integer, default=0)

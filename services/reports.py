@@ -18,12 +18,11 @@ from reports.top import TopLists, ranked
 from reports.trends import Granularity, Timeline, align, build_timeline
 from schema.queries.trends import (
     CountFilter,
-    article_counts,
     claim_events,
     claim_statements,
     cooccurring_entities,
+    counts,
     entity_names,
-    rollup_counts,
     rollup_totals,
 )
 from schema.rollup import ARTICLES, CLAIM, ENTITY
@@ -60,13 +59,9 @@ class TrendQuery:
         )
 
     @property
-    def uses_rollup(self) -> bool:
-        """Whole UTC days line up with the rollup's days; hours and other zones need the rows.
-        A period that starts or ends inside a UTC day is read from the rows too."""
-        whole_days = all(
-            t.hour == t.minute == t.second == t.microsecond == 0 for t in (self.since, self.until)
-        )
-        return self.by != "hour" and self.tz == "UTC" and whole_days
+    def utc_days(self) -> bool:
+        """The buckets are whole UTC days (or weeks and months of them)."""
+        return self.by != "hour" and self.tz == "UTC"
 
 
 def trends(sessions: sessionmaker[Session], query: TrendQuery, *, on_theme_threshold: float) -> Timeline:
@@ -74,11 +69,7 @@ def trends(sessions: sessionmaker[Session], query: TrendQuery, *, on_theme_thres
     zeros where nothing was stored."""
     query = query.aligned()
     with sessions() as session:
-        rows = (
-            rollup_counts(session, query.where, per_key=False)
-            if query.uses_rollup
-            else article_counts(session, query.where)
-        )
+        rows = counts(session, query.where, utc_days=query.utc_days, per_key=False)
     return build_timeline(
         rows,
         since=query.since,

@@ -1,7 +1,7 @@
 """Spike reports: which entities and claims drew far more articles than usual, when, and why.
 
-One read-only session: the counts per bucket (the rollup for UTC days, the rows themselves for
-hours and other time zones, via ``schema.queries.trends``), the test in ``reports.spikes``,
+One read-only session: the counts per bucket (the daily or hourly rollup, or the rows themselves
+where no rollup grain lines up, via ``schema.queries.trends.counts``), the test in ``reports.spikes``,
 then, for the strongest spikes, what explains them (``schema.queries.spikes``). The CLI
 (`mediamon report spikes`) calls this; the read API and the dashboard can call the same.
 """
@@ -31,10 +31,9 @@ from reports.trends import CountRow, align, bucket_starts, floor, step
 from schema.queries.spikes import first_stored_at, spike_entities, spike_sources, spike_stories
 from schema.queries.trends import (
     CountFilter,
-    article_counts,
     claim_statements,
+    counts,
     entity_names,
-    rollup_counts,
 )
 from schema.rollup import CLAIM, ENTITY
 from services.limits import utc_now
@@ -177,8 +176,8 @@ def _history_start(tested_from: datetime, by: SpikeGranularity, buckets: int, zo
 
 
 def _counts(session: Session, query: SpikeQuery, since: datetime, until: datetime) -> list[CountRow]:
-    """Entity and claim counts in ``[since, until)``: from the rollup for UTC days, else from
-    the stored rows at their exact time."""
+    """Entity and claim counts in ``[since, until)``, from the cheapest exact source (the daily
+    or hourly rollup, else the stored rows at their exact time)."""
     kinds = [kind for kind in (ENTITY, CLAIM) if kind in query.kinds]
     where = CountFilter(
         since=since.astimezone(UTC),
@@ -186,9 +185,7 @@ def _counts(session: Session, query: SpikeQuery, since: datetime, until: datetim
         entity_ids=tuple(query.entity_ids),
         claim_ids=tuple(query.claim_ids),
     )
-    if query.granularity == "day" and query.tz == "UTC":
-        return rollup_counts(session, where, kinds=kinds)
-    return [row for row in article_counts(session, where) if row.kind in kinds]
+    return counts(session, where, utc_days=query.granularity == "day" and query.tz == "UTC", kinds=kinds)
 
 
 def _explain(session: Session, spike: Spike, zone: ZoneInfo) -> SpikeExplanation:

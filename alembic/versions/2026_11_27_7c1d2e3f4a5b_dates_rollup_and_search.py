@@ -139,10 +139,8 @@ def _backfill() -> None:
                 sa.column("kind", sa.String), sa.column("key", sa.String), sa.column("stance", sa.String),
                 sa.column("day", sa.Date), sa.column("source", sa.String), sa.column("n", sa.Integer),
             ),
-            [
-                {"kind": k.kind, "key": k.key, "stance": k.stance, "day": k.day, "source": k.source, "n": n}
-                for k, n in sorted(counts.items())
-            ],
+            # The per-outlet daily grain (the later tables are filled by their own migration).
+            next(r for r in rollup.ROLLUPS if r.model.__tablename__ == "trend_count").rows(counts),
         )
 
 

@@ -1,8 +1,8 @@
 """What spike reports read besides the counts: where the store's history starts, and what
 explains one spike (the outlets, co-mentioned entities and stories of its bucket).
 
-The counts themselves come from ``schema.queries.trends`` (``rollup_counts`` for UTC days,
-``article_counts`` for hours and other time zones), written once there.
+The counts themselves come from ``schema.queries.trends.counts`` (the rollup, or the rows where
+no rollup grain lines up), written once there.
 """
 
 from __future__ import annotations

@@ -2,12 +2,15 @@
 
 Two sources, one answer (a test holds them equal):
 
-- :func:`rollup_counts` sums ``trend_count`` (UTC days, maintained by the write path): the
-  fast path for days, weeks and months in UTC, and for top lists and daily spike tests.
+- :func:`rollup_counts` sums the rollup (``schema.rollup``, maintained by the write path):
+  ``trend_total`` per UTC day over all outlets, ``trend_count`` per day and outlet when the
+  filter names outlets, ``trend_hour`` per UTC hour over all outlets.
 - :func:`article_counts` reads the articles, mentions and claim matches in the window with
-  their exact time: for hours, and for days in another time zone.
+  their exact time: for what no rollup grain lines up with (hours of named outlets, days in a
+  time zone whose offset is not whole hours, periods cut inside an hour).
 
-Both return :class:`reports.trends.CountRow` records and never commit.
+:func:`counts` picks the cheapest exact one. All return :class:`reports.trends.CountRow`
+records and never commit.
 """
 
 from __future__ import annotations
@@ -15,13 +18,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
+from typing import Literal
 
 from sqlalchemy import Select, func, literal, select
 from sqlalchemy.orm import Session
 
 from reports.trends import CountRow
-from schema.models import Article, ArticleState, Claim, ClaimMatch, Entity, Mention, TrendCount
-from schema.rollup import ARTICLES, CLAIM, ENTITY, relevance_band
+from schema.models import (
+    Article,
+    ArticleState,
+    Claim,
+    ClaimMatch,
+    Entity,
+    Mention,
+    TrendCount,
+    TrendHour,
+    TrendTotal,
+)
+from schema.rollup import ARTICLES, CLAIM, ENTITY, PAIR, pair_key, relevance_band
+
+Grain = Literal["day", "hour"]
+KINDS = (ARTICLES, ENTITY, CLAIM)
 
 
 @dataclass(frozen=True)
@@ -35,42 +52,80 @@ class CountFilter:
     stances: Sequence[str] = ()
     sources: Sequence[str] = ()
 
+    def whole(self, grain: Grain) -> bool:
+        """Both ends fall on a UTC day (or hour) boundary, so the rollup's grain lines up."""
+        ends = [t.astimezone(UTC) for t in (self.since, self.until)]
+        if grain == "day":
+            return all(t.hour == t.minute == t.second == t.microsecond == 0 for t in ends)
+        return all(t.minute == t.second == t.microsecond == 0 for t in ends)
+
+
+def counts(
+    session: Session,
+    where: CountFilter,
+    *,
+    utc_days: bool,
+    kinds: Sequence[str] = KINDS,
+    per_key: bool = True,
+) -> list[CountRow]:
+    """The counts of ``kinds`` in the period from the cheapest exact source: the daily rollup
+    when the caller's buckets are whole UTC days (``utc_days``) and the period is too, the
+    hourly one (all outlets only) when the period is whole UTC hours, else the rows."""
+    if utc_days and where.whole("day"):
+        return rollup_counts(session, where, kinds, per_key=per_key, grain="day")
+    if not where.sources and where.whole("hour"):
+        return rollup_counts(session, where, kinds, per_key=per_key, grain="hour")
+    return [row for row in article_counts(session, where) if row.kind in kinds]
+
 
 def rollup_counts(
     session: Session,
     where: CountFilter,
-    kinds: Sequence[str] = (ARTICLES, ENTITY, CLAIM),
+    kinds: Sequence[str] = KINDS,
     *,
     per_key: bool = True,
+    grain: Grain = "day",
 ) -> list[CountRow]:
-    """Daily sums from the rollup over the UTC days that hold ``since`` … ``until``.
+    """Sums from the rollup per UTC day (or hour) over the days (hours) that hold ``since`` …
+    ``until``.
 
     With ``per_key=False`` the sums are made in SQL over what a timeline does not show apart
     (every claim of a stance; every entity, unless the filter names entities), so a year of
     data comes back as a few thousand rows instead of one per key and day."""
+    if grain == "hour" and where.sources:
+        raise ValueError("the hourly rollup is over all outlets; read the rows for named outlets")
     rows: list[CountRow] = []
-    day_from, day_to = where.since.astimezone(UTC).date(), where.until.astimezone(UTC).date()
+    table = TrendHour if grain == "hour" else TrendCount if where.sources else TrendTotal
+    bucket = TrendHour.hour if grain == "hour" else table.day  # type: ignore[union-attr]
+    since, until = where.since.astimezone(UTC), where.until.astimezone(UTC)
+    first, last = (since, until) if grain == "hour" else (since.date(), until.date())
     for kind in kinds:
         apart = kind == ARTICLES or per_key or (kind == ENTITY and bool(where.entity_ids))
-        key = TrendCount.key if apart else literal("").label("key")
+        key = table.key if apart else literal("").label("key")
         query = (
-            select(key, TrendCount.stance, TrendCount.day, func.sum(TrendCount.n))
-            .where(TrendCount.kind == kind, TrendCount.day >= day_from, TrendCount.day <= day_to)
-            .group_by(*([TrendCount.key] if apart else []), TrendCount.stance, TrendCount.day)
+            select(key, table.stance, bucket, func.sum(table.n))
+            .where(table.kind == kind, bucket >= first, bucket <= last)
+            .group_by(*([table.key] if apart else []), table.stance, bucket)
         )
         if where.sources:
             query = query.where(TrendCount.source.in_(where.sources))
         if kind == ENTITY and where.entity_ids:
-            query = query.where(TrendCount.key.in_(where.entity_ids))
+            query = query.where(table.key.in_(where.entity_ids))
         if kind == CLAIM and where.claim_ids:
-            query = query.where(TrendCount.key.in_(where.claim_ids))
+            query = query.where(table.key.in_(where.claim_ids))
         if kind == CLAIM and where.stances:
-            query = query.where(TrendCount.stance.in_(where.stances))
+            query = query.where(table.stance.in_(where.stances))
         rows.extend(
-            CountRow(kind, key, stance, datetime.combine(day, time(), tzinfo=UTC), int(n))
-            for key, stance, day, n in session.execute(query)
+            CountRow(kind, key, stance, _start(at), int(n)) for key, stance, at, n in session.execute(query)
         )
     return rows
+
+
+def _start(bucket: datetime | object) -> datetime:
+    """A rollup bucket's start as an aware UTC datetime (days come back as dates)."""
+    if isinstance(bucket, datetime):
+        return bucket
+    return datetime.combine(bucket, time(), tzinfo=UTC)  # type: ignore[arg-type]
 
 
 def _stored_in(where: CountFilter) -> Select[int, datetime | None, float | None]:
@@ -115,14 +170,17 @@ def rollup_totals(
     session: Session, where: CountFilter, kind: str, by: Sequence[str]
 ) -> dict[tuple[str, ...], int]:
     """Sums over the period's whole UTC days from the rollup, for one kind, grouped by the
-    rollup's columns named in ``by`` (``key``, ``stance``, ``source``)."""
-    columns = [getattr(TrendCount, name) for name in by]
+    rollup's columns named in ``by`` (``key``, ``stance``, ``source``): over all outlets from
+    ``trend_total``, per outlet from ``trend_count``."""
+    per_outlet = bool(where.sources) or "source" in by
+    table = TrendCount if per_outlet else TrendTotal
+    columns = [getattr(table, name) for name in by]
     query = (
-        select(*columns, func.sum(TrendCount.n))
+        select(*columns, func.sum(table.n))
         .where(
-            TrendCount.kind == kind,
-            TrendCount.day >= where.since.astimezone(UTC).date(),
-            TrendCount.day < where.until.astimezone(UTC).date(),
+            table.kind == kind,
+            table.day >= where.since.astimezone(UTC).date(),
+            table.day < where.until.astimezone(UTC).date(),
         )
         .group_by(*columns)
     )
@@ -132,7 +190,28 @@ def rollup_totals(
 
 
 def cooccurring_entities(session: Session, where: CountFilter, entity_id: str, limit: int) -> dict[str, int]:
-    """Entities mentioned in the period's stored articles that mention ``entity_id``: articles each."""
+    """Entities mentioned in the period's stored articles that mention ``entity_id``: articles
+    each. Over all outlets from the rollup's entity pairs (whole UTC days); for named outlets
+    from the mentions themselves."""
+    if not where.sources:
+        prefix = pair_key(entity_id, "")
+        articles = func.sum(TrendTotal.n)
+        pairs = (
+            select(TrendTotal.key, articles)
+            .where(
+                TrendTotal.kind == PAIR,
+                TrendTotal.day >= where.since.astimezone(UTC).date(),
+                TrendTotal.day < where.until.astimezone(UTC).date(),
+                # A range on the key rather than LIKE: the index serves it on every collation.
+                TrendTotal.key >= prefix,
+                TrendTotal.key < prefix[:-1] + chr(ord(prefix[-1]) + 1),
+            )
+            .group_by(TrendTotal.key)
+            .having(articles > 0)
+            .order_by(articles.desc(), TrendTotal.key)
+            .limit(limit)
+        )
+        return {key.removeprefix(prefix): int(n) for key, n in session.execute(pairs)}
     with_entity = (
         select(Mention.article_id)
         .join(Article, Article.id == Mention.article_id)
@@ -141,16 +220,15 @@ def cooccurring_entities(session: Session, where: CountFilter, entity_id: str, l
             Article.state == ArticleState.DONE,
             Article.dated_at >= where.since,
             Article.dated_at < where.until,
+            Article.source.in_(where.sources),
         )
     )
-    if where.sources:
-        with_entity = with_entity.where(Article.source.in_(where.sources))
-    articles = func.count(Mention.article_id.distinct())
+    distinct_articles = func.count(Mention.article_id.distinct())
     query = (
-        select(Mention.entity_id, articles)
+        select(Mention.entity_id, distinct_articles)
         .where(Mention.article_id.in_(with_entity.scalar_subquery()), Mention.entity_id != entity_id)
         .group_by(Mention.entity_id)
-        .order_by(articles.desc(), Mention.entity_id)
+        .order_by(distinct_articles.desc(), Mention.entity_id)
         .limit(limit)
     )
     return {key: int(n) for key, n in session.execute(query)}

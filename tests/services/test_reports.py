@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from reports.trends import build_timeline
 from schema.models import TrendCount
-from schema.queries.trends import CountFilter, article_counts, rollup_counts
+from schema.queries.trends import CountFilter, article_counts, counts, rollup_counts
 from services import reports
 from tests.support.news import NewsArticle, news
 from tests.support.stored import store_matched, sync_shipped_kb
@@ -109,6 +109,50 @@ def test_the_rollup_and_the_stored_rows_give_the_same_counts(sessions, stored):
         )
         assert a == b == c
     assert sum(r.n for r in from_rollup if r.kind == "articles") == len(stored)
+
+
+@pytest.mark.parametrize("tz", ["UTC", "Asia/Karachi", "America/New_York"])
+def test_the_hourly_rollup_gives_the_rows_answer_for_hours_and_whole_hour_zones(sessions, stored, tz):
+    where = CountFilter(*PERIOD)
+    with sessions() as session:
+        hourly = rollup_counts(session, where, grain="hour")
+        from_rows = article_counts(session, where)
+    assert {r.at.minute for r in hourly} == {0} and len({r.at.hour for r in hourly}) > 1
+    for by in ("hour", "day"):
+        timelines = [
+            build_timeline(rows, since=PERIOD[0], until=PERIOD[1], by=by, tz=tz, on_theme_threshold=THRESHOLD)
+            for rows in (hourly, from_rows)
+        ]
+        assert timelines[0] == timelines[1]
+
+
+def test_per_outlet_counts_come_from_the_per_outlet_rollup(sessions, stored):
+    hosts = [a.url.split("/")[2].removeprefix("www.") for a, _plan in stored]
+    outlet = Counter(hosts).most_common(1)[0][0]
+    where = CountFilter(*PERIOD, sources=(outlet,))
+    with sessions() as session:
+        from_rollup = rollup_counts(session, where)
+        from_rows = article_counts(session, where)
+        with pytest.raises(ValueError, match="all outlets"):
+            rollup_counts(session, where, grain="hour")
+    timelines = [
+        build_timeline(rows, since=PERIOD[0], until=PERIOD[1], by="day", on_theme_threshold=THRESHOLD)
+        for rows in (from_rollup, from_rows)
+    ]
+    assert timelines[0] == timelines[1]
+    assert sum(r.n for r in from_rollup if r.kind == "articles") == hosts.count(outlet) < len(stored)
+
+
+def test_counts_picks_a_source_that_lines_up_with_the_period(sessions, stored):
+    """A period cut inside an hour is read from the rows; whole hours from the hourly rollup."""
+    inside = CountFilter(PERIOD[0] + timedelta(minutes=30), PERIOD[1])
+    with sessions() as session:
+        cut = counts(session, inside, utc_days=True)
+        hours = counts(session, CountFilter(*PERIOD), utc_days=False)
+    assert all(r.n == 1 for r in cut), "rows: one per article, at its exact time"
+    assert any(r.n > 1 for r in hours) and {r.at.minute for r in hours} == {0}
+    expected = sum(1 for a, _plan in stored if a.published >= inside.since)
+    assert sum(r.n for r in cut if r.kind == "articles") == expected
 
 
 def test_normalised_shares_are_count_over_all_stored_articles(sessions, stored):
