@@ -143,7 +143,7 @@ def dashboard_router(
             except (Refused, SearchError) as exc:
                 context["message"] = str(exc)
                 return _page(request, "dashboard/search.html", context, 422)
-            context |= {"hits": found.hits, "next": found.next}
+            context |= {"hits": found.hits, "next": found.next, "note": found.note}
         return TEMPLATES.TemplateResponse(request, "dashboard/search.html", context)
 
     @router.get("/docs", response_class=HTMLResponse)

@@ -246,6 +246,11 @@ class SearchResults(BaseModel):
 
     hits: list[SearchHit]
     next: str | None
+    ranked_newest: int | None = Field(
+        default=None,
+        description="set when only this many newest matches were ranked and older ones match too "
+        "(narrow the period with since/until to reach them)",
+    )
 
 
 class Counted(BaseModel):

@@ -82,6 +82,8 @@ def search(
 
 
 def _print_table(query: str, page: SearchPage) -> None:
+    if page.note:
+        console.print(page.note, markup=False, highlight=False, style="yellow")
     if not page.hits:
         console.print(f"No stored article matches {query!r}.", markup=False, highlight=False)
         return

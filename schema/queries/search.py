@@ -21,6 +21,11 @@ so a web page can show them as they are.
 
 Pagination is by cursor: the opaque ``after`` string holds the (rank, id) of the last hit
 shown, and the next page starts strictly after it in the order (rank descending, id ascending).
+
+Only the newest ``RANK_POOL`` matches (after the filters) are ranked: a word in most articles
+would otherwise have every one of their vectors read on each request (19 s for "Pakistan" at a
+million articles). When older matches exist the result says so (``older_unranked``), and the
+CLI, the API and the dashboard tell the user to narrow the period to reach them.
 """
 
 from __future__ import annotations
@@ -65,6 +70,8 @@ MAX_LIMIT = 200
 MAX_TERMS = 64
 # Rank added to hits whose title matches the query (the base rank is below 1).
 TITLE_TIER = 1.0
+# The newest matching articles that are ranked (see search_articles).
+RANK_POOL = 2000
 
 # The hit markers the databases write: private-use characters no article uses, replaced by
 # <mark> after the snippet is escaped (a marker written as "<mark>" would be escaped too).
@@ -232,51 +239,80 @@ def parse_query(text: str) -> ParsedQuery:
 # --- the query --------------------------------------------------------------------------------
 
 
-def search_articles(session: Session, query: SearchQuery, *, look_ahead: int = 0) -> list[SearchHit]:
+@dataclass(frozen=True)
+class SearchResult:
+    """Hits, best first, and whether matches older than the ranked pool were left unranked."""
+
+    hits: list[SearchHit]
+    older_unranked: bool = False
+
+
+def search_articles(
+    session: Session, query: SearchQuery, *, look_ahead: int = 0, pool: int = RANK_POOL
+) -> SearchResult:
     """Stored articles matching ``query``, best first: at most ``query.limit + look_ahead``
-    (the service asks for one more to learn whether another page follows)."""
+    (the service asks for one more to learn whether another page follows).
+
+    Only the newest ``pool`` matching articles (after the filters) are ranked: ranking reads
+    each candidate's whole vector, and a word found in most articles would have hundreds of
+    thousands read per request. The result says when older matches were left out, so the
+    caller can tell the user to narrow the period rather than lose them silently."""
     parsed = parse_query(query.text)
     if not parsed.searchable:
-        return []
+        return SearchResult([])
     postgres = session.get_bind().dialect.name == "postgresql"
-    ranked = (_postgres_ranked if postgres else _sqlite_ranked)(parsed)
-    ranked = ranked.where(Article.state == ArticleState.DONE)
-    if query.since is not None:
-        ranked = ranked.where(Article.dated_at >= query.since)
-    if query.until is not None:
-        ranked = ranked.where(Article.dated_at < query.until)
-    if query.sources:
-        ranked = ranked.where(Article.source.in_(query.sources))
-    if query.entity_ids:
-        ranked = ranked.where(
-            exists().where(Mention.article_id == Article.id, Mention.entity_id.in_(query.entity_ids))
-        )
-    if query.claim_ids:
-        ranked = ranked.where(
-            exists().where(ClaimMatch.article_id == Article.id, ClaimMatch.claim_id.in_(query.claim_ids))
-        )
+    # Two steps, each run once: the newest matches' ids (an index walk by date for a common
+    # word, the text index for a rare one), then the ranking of just those.
+    newest = _filtered(_postgres_matching(parsed) if postgres else _sqlite_matching(parsed), query)
+    ids = list(session.scalars(newest.order_by(Article.dated_at.desc(), Article.id.desc()).limit(pool + 1)))
+    if not ids:
+        return SearchResult([])
+    ranked = (_postgres_ranked if postgres else _sqlite_ranked)(parsed).where(Article.id.in_(ids[:pool]))
     hits = ranked.subquery("hits")
     page = select(hits).order_by(hits.c.rank.desc(), hits.c.id).limit(query.limit + look_ahead)
     if query.after is not None:
         rank, article_id = decode_cursor(query.after)
         page = page.where(or_(hits.c.rank < rank, and_(hits.c.rank == rank, hits.c.id > article_id)))
     rows = session.execute(page).all()
+    older_unranked = len(ids) > pool
     if not rows:
-        return []
-    ids = [row.id for row in rows]
-    snippets = (_postgres_snippets if postgres else _sqlite_snippets)(session, parsed, ids)
-    return [
-        SearchHit(
-            article_id=row.id,
-            url=row.url,
-            title=row.title,
-            source=row.source,
-            dated_at=row.dated_at,
-            rank=float(row.rank),
-            snippet=marked_snippet(snippets.get(row.id) or ""),
+        return SearchResult([], older_unranked)
+    snippets = (_postgres_snippets if postgres else _sqlite_snippets)(session, parsed, [r.id for r in rows])
+    return SearchResult(
+        [
+            SearchHit(
+                article_id=row.id,
+                url=row.url,
+                title=row.title,
+                source=row.source,
+                dated_at=row.dated_at,
+                rank=float(row.rank),
+                snippet=marked_snippet(snippets.get(row.id) or ""),
+            )
+            for row in rows
+        ],
+        older_unranked,
+    )
+
+
+def _filtered(matching: Select[int], query: SearchQuery) -> Select[int]:
+    """The stored articles among ``matching`` that pass the query's filters."""
+    matching = matching.where(Article.state == ArticleState.DONE)
+    if query.since is not None:
+        matching = matching.where(Article.dated_at >= query.since)
+    if query.until is not None:
+        matching = matching.where(Article.dated_at < query.until)
+    if query.sources:
+        matching = matching.where(Article.source.in_(query.sources))
+    if query.entity_ids:
+        matching = matching.where(
+            exists().where(Mention.article_id == Article.id, Mention.entity_id.in_(query.entity_ids))
         )
-        for row in rows
-    ]
+    if query.claim_ids:
+        matching = matching.where(
+            exists().where(ClaimMatch.article_id == Article.id, ClaimMatch.claim_id.in_(query.claim_ids))
+        )
+    return matching
 
 
 # id, url, title, source, dated_at, rank
@@ -303,6 +339,10 @@ def _tsquery(parsed: ParsedQuery) -> ColumnElement[Any]:
     return func.websearch_to_tsquery(_ENGLISH, bindparam("search_text", parsed.websearch()))
 
 
+def _postgres_matching(parsed: ParsedQuery) -> Select[int]:
+    return select(Article.id).where(_TSV.bool_op("@@")(_tsquery(parsed)))
+
+
 def _postgres_ranked(parsed: ParsedQuery) -> _Ranked:
     tsquery = _tsquery(parsed)
     in_title = func.ts_filter(_TSV, literal_column("'{a}'")).bool_op("@@")(tsquery)
@@ -322,6 +362,11 @@ def _postgres_snippets(session: Session, parsed: ParsedQuery, ids: list[int]) ->
 # SQLite: the FTS5 table over ``article`` (rowid = article.id).
 _FTS = table("article_fts", column("rowid", Integer))
 _FTS_TABLE: ColumnClause[Any] = literal_column("article_fts")
+
+
+def _sqlite_matching(parsed: ParsedQuery) -> Select[int]:
+    matches = _FTS_TABLE.op("MATCH", return_type=Boolean)(bindparam("fts_query", parsed.fts5()))
+    return select(Article.id).join_from(Article, _FTS, _FTS.c.rowid == Article.id).where(matches)
 
 
 def _sqlite_ranked(parsed: ParsedQuery) -> _Ranked:

@@ -71,10 +71,10 @@ def test_json_has_the_fields_of_a_hit_and_pages_with_after(env, stored):
     page = json.loads(result.stdout)
     engine = make_engine(env["MEDIAMON_DATABASE_URL"])
     with make_session_factory(engine)() as session:
-        (first, *_) = search_articles(session, SearchQuery("polio"))
+        (first, *_) = search_articles(session, SearchQuery("polio")).hits
     engine.dispose()
-    assert set(page) == {"hits", "next"}
-    assert page["next"] is None
+    assert set(page) == {"hits", "next", "ranked_newest"}
+    assert page["next"] is None and page["ranked_newest"] is None, "every match was ranked"
     assert all(set(hit) == set(first.to_json()) for hit in page["hits"])
     assert page["hits"][0] == first.to_json()
     assert {hit["url"] for hit in page["hits"]} == {url for url, a in stored.items() if about_polio(a)}

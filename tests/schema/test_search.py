@@ -104,7 +104,7 @@ def stored(sessions: sessionmaker[Session]) -> dict[int, Stored]:
 
 def find(sessions: sessionmaker[Session], text: str, **filters: object) -> list[SearchHit]:
     with sessions() as session:
-        return search_articles(session, SearchQuery(text, limit=200, **filters))  # type: ignore[arg-type]
+        return search_articles(session, SearchQuery(text, limit=200, **filters)).hits  # type: ignore[arg-type]
 
 
 def ids(hits: list[SearchHit]) -> set[int]:
@@ -124,6 +124,17 @@ def test_a_word_finds_exactly_the_stored_articles_that_hold_it(sessions, stored)
     both = expected & holding(stored, "Sindh")
     assert 0 < len(both) < len(expected)
     assert ids(find(sessions, "polio Sindh")) == both, "every word is wanted"
+
+
+def test_only_the_newest_matches_are_ranked_and_the_result_says_older_ones_exist(sessions, stored):
+    expected = holding(stored, "polio")
+    newest = sorted(expected, key=lambda i: (stored[i].article.published, i), reverse=True)[:3]
+    with sessions() as session:
+        capped = search_articles(session, SearchQuery("polio", limit=200), pool=3)
+        roomy = search_articles(session, SearchQuery("polio", limit=200), pool=len(expected))
+    assert len(expected) > 3
+    assert ids(capped.hits) == set(newest) and capped.older_unranked
+    assert ids(roomy.hits) == expected and not roomy.older_unranked
 
 
 def test_title_matches_rank_above_text_only_matches(sessions, stored):
@@ -201,7 +212,7 @@ def test_cursor_pages_return_every_hit_once_in_order(sessions, stored):
     pages: list[list[SearchHit]] = []
     after = None
     with sessions() as session:
-        while page := search_articles(session, SearchQuery("polio", limit=4, after=after)):
+        while page := search_articles(session, SearchQuery("polio", limit=4, after=after)).hits:
             pages.append(page)
             after = page[-1].cursor
     assert [h.article_id for p in pages for h in p] == [h.article_id for h in everything]
@@ -229,7 +240,7 @@ def test_pages_split_hits_of_equal_rank_without_losing_or_repeating_one(sessions
     found: list[SearchHit] = []
     after = None
     with sessions() as session:
-        while page := search_articles(session, SearchQuery("polio", limit=1, after=after)):
+        while page := search_articles(session, SearchQuery("polio", limit=1, after=after)).hits:
             found += page
             after = page[-1].cursor
     assert [h.article_id for h in found] == copies
