@@ -449,13 +449,14 @@ ROLLUP_NAMES = tuple(table for table, _, _ in ROLLUP_TABLES)
 def rollup_sql(table: str, bucket: str, band: str = relevance_band_sql("relevance")) -> str:
     """One rollup table in one statement: what ``schema.rollup.contribution`` adds per article,
     summed to the table's grain (``schema.rollup.ROLLUPS``: one per article, one per distinct
-    entity, one per distinct claim and stance, one per ordered pair of distinct entities where
-    the table keeps pairs). Rows go in bucket by bucket, as the write path creates them, so the
-    table's pages hold days together. ``bucket`` and ``band`` are the dialect's expressions."""
+    entity, one per distinct claim and stance, and, where the table keeps them, one per ordered
+    pair of distinct entities and one per article under its outlet). Rows go in bucket by
+    bucket, as the write path creates them, so the table's pages hold days together.
+    ``bucket`` and ``band`` are the dialect's expressions."""
     spec = next(r for r in rollup.ROLLUPS if r.model.__tablename__ == table)
     grain = "hour" if "hour" in spec.columns else "day"
     outlet = ", source" if "source" in spec.columns else ""
-    pairs = (
+    extra = (
         f"""
         UNION ALL
         SELECT '{rollup.PAIR}', m1.entity_id || '|' || m2.entity_id, '', a.bucket, a.source
@@ -466,6 +467,10 @@ def rollup_sql(table: str, bucket: str, band: str = relevance_band_sql("relevanc
         if rollup.PAIR in spec.kinds
         else ""
     )
+    if rollup.SOURCE in spec.kinds:
+        extra += f"""
+        UNION ALL
+        SELECT '{rollup.SOURCE}', a.source, '', a.bucket, a.source FROM a"""
     return f"""
     INSERT INTO {table} (kind, key, stance, {grain}{outlet}, n)
     WITH a AS MATERIALIZED (
@@ -481,7 +486,7 @@ def rollup_sql(table: str, bucket: str, band: str = relevance_band_sql("relevanc
         UNION ALL
         SELECT '{rollup.CLAIM}', c.claim_id, coalesce(c.stance, ''), a.bucket, a.source
         FROM (SELECT DISTINCT article_id, claim_id, stance FROM claim_match) c
-        JOIN a ON a.id = c.article_id{pairs}
+        JOIN a ON a.id = c.article_id{extra}
     ) contributions
     GROUP BY kind, key, stance, bucket{outlet}
     ORDER BY bucket, kind, key, stance{outlet}

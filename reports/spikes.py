@@ -359,10 +359,13 @@ def series_from_rows(
     zone = ZoneInfo(tz)
     index = {start: i for i, start in enumerate(starts)}
     sums: dict[tuple[SpikeKind, str], list[int]] = defaultdict(lambda: [0] * len(starts))
+    bucket_of: dict[datetime, int | None] = {}  # rows share their times: floor each once
     for row in rows:
         if row.kind not in KINDS:
             continue
-        i = index.get(floor(row.at, by, zone))
+        if row.at not in bucket_of:
+            bucket_of[row.at] = index.get(floor(row.at, by, zone))
+        i = bucket_of[row.at]
         if i is not None:
             kind: SpikeKind = "entity" if row.kind == "entity" else "claim"
             sums[(kind, row.key)][i] += row.n

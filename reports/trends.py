@@ -22,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -150,15 +151,18 @@ def build_timeline(
     index = {start: i for i, start in enumerate(starts)}
     sums: dict[str, list[int]] = defaultdict(lambda: [0] * len(starts))
     totals = [0] * len(starts)
+    bucket_of: dict[datetime, int | None] = {}  # rows share their times: floor each once
     for row in rows:
         if not since <= row.at < until:
             continue
-        i = index.get(floor(row.at, by, zone))
+        if row.at not in bucket_of:
+            bucket_of[row.at] = index.get(floor(row.at, by, zone))
+        i = bucket_of[row.at]
         if i is None:
             continue
         if row.kind == "articles":
             totals[i] += row.n
-            if row.key != "none" and float(row.key) >= on_theme_threshold - 1e-9:
+            if on_theme(row.key, on_theme_threshold):
                 sums["on_theme"][i] += row.n
         elif row.kind == "entity":
             sums[f"entity:{row.key}" if entity_ids else "entity mentions"][i] += row.n
@@ -173,6 +177,12 @@ def build_timeline(
         counts = sums[name] if name in sums else [0] * len(starts)
         series.append(Series(name, counts, _ratios(counts, totals) if normalize else None))
     return Timeline(by=by, tz=tz, buckets=starts, totals=totals, series=series, normalized=normalize)
+
+
+@cache
+def on_theme(band: str, threshold: float) -> bool:
+    """Whether articles in relevance ``band`` (its lower bound, or "none") pass ``threshold``."""
+    return band != "none" and float(band) >= threshold - 1e-9
 
 
 def _ratios(counts: Sequence[int], totals: Sequence[int]) -> list[float]:

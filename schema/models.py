@@ -196,6 +196,10 @@ class Article(Base):
     # Last change of any kind: the sweeper measures "stuck" from here, not from creation.
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     processed_at: Mapped[datetime | None]
+    # The worker task working on the article (fetch or extract) holds it until ``lease_until``
+    # and renews it while it works; a lease that ran out means its worker died (services/leases.py).
+    lease_until: Mapped[datetime | None] = mapped_column(index=True)
+    lease_owner: Mapped[str | None] = mapped_column(String(200))
 
     feed: Mapped[Feed | None] = relationship()
     mentions: Mapped[list[Mention]] = relationship(back_populates="article", cascade="all, delete-orphan")
@@ -356,7 +360,8 @@ class TrendCount(Base):
 class TrendTotal(Base):
     """:class:`TrendCount` summed over outlets, one row per (kind, UTC day, key, stance), plus
     ``pair`` counters (key ``"a|b"``: articles mentioning both entity ``a`` and entity ``b``,
-    each pair in both orders) for what co-occurs with an entity. The primary key starts with
+    each pair in both orders) for what co-occurs with an entity, and ``source`` counters (key:
+    the outlet) for top outlets. The primary key starts with
     the kind and the day, so a period's counters are one index range."""
 
     __tablename__ = "trend_total"

@@ -1,7 +1,7 @@
 """The trend rollup, kept in step with the articles by the write path.
 
-Every stored article adds one to a few counters (its relevance band, each entity it mentions,
-each claim and stance it matches, each pair of entities it mentions together). When an
+Every stored article adds one to a few counters (its relevance band, its outlet, each entity it
+mentions, each claim and stance it matches, each pair of entities it mentions together). When an
 article's matches are replaced, its old contribution is taken off and the new one added, in the
 same transaction, so the rollup is always the sum over the stored articles and no report ever
 recounts them.
@@ -34,8 +34,10 @@ from schema.models import Article, ArticleState, ClaimMatch, Mention, TrendCount
 RELEVANCE_BAND = 0.05
 #: Band key of an article with no relevance score.
 NO_RELEVANCE = "none"
+#: Every band key an article with a score can have ("0.00" … "1.00").
+BANDS = tuple(f"{k * RELEVANCE_BAND:.2f}" for k in range(round(1 / RELEVANCE_BAND) + 1))
 
-ARTICLES, ENTITY, CLAIM, PAIR = "articles", "entity", "claim", "pair"
+ARTICLES, ENTITY, CLAIM, PAIR, SOURCE = "articles", "entity", "claim", "pair", "source"
 
 
 @dataclass(frozen=True, order=True)
@@ -76,8 +78,9 @@ class Rollup:
 
 ROLLUPS = (
     Rollup(TrendCount, frozenset({ARTICLES, ENTITY, CLAIM}), ("kind", "key", "stance", "day", "source")),
-    # Pairs only over all outlets: per outlet they would be most of the rollup.
-    Rollup(TrendTotal, frozenset({ARTICLES, ENTITY, CLAIM, PAIR}), ("kind", "day", "key", "stance")),
+    # Pairs only over all outlets: per outlet they would be most of the rollup. ``source``
+    # counts each outlet's articles (key: the outlet) for top lists, without the bands.
+    Rollup(TrendTotal, frozenset({ARTICLES, ENTITY, CLAIM, PAIR, SOURCE}), ("kind", "day", "key", "stance")),
     Rollup(TrendHour, frozenset({ARTICLES, ENTITY, CLAIM}), ("kind", "hour", "key", "stance")),
 )
 
@@ -105,7 +108,10 @@ def contribution(
     """What one stored article adds to the rollup."""
     hour, outlet = dated_at.astimezone(UTC).replace(minute=0, second=0, microsecond=0), source or ""
     counts: Counter[CounterKey] = Counter(
-        {CounterKey(ARTICLES, relevance_band(relevance), "", hour, outlet): 1}
+        {
+            CounterKey(ARTICLES, relevance_band(relevance), "", hour, outlet): 1,
+            CounterKey(SOURCE, outlet, "", hour, outlet): 1,
+        }
     )
     mentioned = set(entity_ids)
     for entity_id in mentioned:

@@ -23,9 +23,10 @@ from schema.queries.trends import (
     cooccurring_entities,
     counts,
     entity_names,
+    outlet_totals,
     rollup_totals,
 )
-from schema.rollup import ARTICLES, CLAIM, ENTITY
+from schema.rollup import CLAIM, ENTITY
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,13 @@ def trends(sessions: sessionmaker[Session], query: TrendQuery, *, on_theme_thres
     zeros where nothing was stored."""
     query = query.aligned()
     with sessions() as session:
-        rows = counts(session, query.where, utc_days=query.utc_days, per_key=False)
+        rows = counts(
+            session,
+            query.where,
+            utc_days=query.utc_days,
+            per_key=False,
+            on_theme_threshold=on_theme_threshold,
+        )
     return build_timeline(
         rows,
         since=query.since,
@@ -99,7 +106,7 @@ def top(sessions: sessionmaker[Session], query: TopQuery) -> TopLists:
     since, until = align(query.since, query.until, "day")
     where = CountFilter(since=since, until=until, sources=tuple(query.sources))
     with sessions() as session:
-        per_source = {k[0]: n for k, n in rollup_totals(session, where, ARTICLES, ["source"]).items()}
+        per_source = outlet_totals(session, where)
         per_entity = {k[0]: n for k, n in rollup_totals(session, where, ENTITY, ["key"]).items()}
         claims = rollup_totals(session, where, CLAIM, ["key", "stance"])
         names, statements = entity_names(session), claim_statements(session)

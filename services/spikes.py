@@ -185,7 +185,8 @@ def _counts(session: Session, query: SpikeQuery, since: datetime, until: datetim
         entity_ids=tuple(query.entity_ids),
         claim_ids=tuple(query.claim_ids),
     )
-    return counts(session, where, utc_days=query.granularity == "day" and query.tz == "UTC", kinds=kinds)
+    utc_days = query.granularity == "day" and query.tz == "UTC"
+    return counts(session, where, utc_days=utc_days, kinds=kinds, per_stance=False)
 
 
 def _explain(session: Session, spike: Spike, zone: ZoneInfo) -> SpikeExplanation:

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Literal
 
-from sqlalchemy import Select, func, literal, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, case, func, literal, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from reports.trends import CountRow
+from reports.trends import CountRow, on_theme
 from schema.models import (
     Article,
     ArticleState,
@@ -35,7 +35,17 @@ from schema.models import (
     TrendHour,
     TrendTotal,
 )
-from schema.rollup import ARTICLES, CLAIM, ENTITY, PAIR, pair_key, relevance_band
+from schema.rollup import (
+    ARTICLES,
+    BANDS,
+    CLAIM,
+    ENTITY,
+    NO_RELEVANCE,
+    PAIR,
+    SOURCE,
+    pair_key,
+    relevance_band,
+)
 
 Grain = Literal["day", "hour"]
 KINDS = (ARTICLES, ENTITY, CLAIM)
@@ -67,14 +77,17 @@ def counts(
     utc_days: bool,
     kinds: Sequence[str] = KINDS,
     per_key: bool = True,
+    per_stance: bool = True,
+    on_theme_threshold: float | None = None,
 ) -> list[CountRow]:
     """The counts of ``kinds`` in the period from the cheapest exact source: the daily rollup
     when the caller's buckets are whole UTC days (``utc_days``) and the period is too, the
     hourly one (all outlets only) when the period is whole UTC hours, else the rows."""
+    summed = {"per_key": per_key, "per_stance": per_stance, "on_theme_threshold": on_theme_threshold}
     if utc_days and where.whole("day"):
-        return rollup_counts(session, where, kinds, per_key=per_key, grain="day")
+        return rollup_counts(session, where, kinds, grain="day", **summed)  # type: ignore[arg-type]
     if not where.sources and where.whole("hour"):
-        return rollup_counts(session, where, kinds, per_key=per_key, grain="hour")
+        return rollup_counts(session, where, kinds, grain="hour", **summed)  # type: ignore[arg-type]
     return [row for row in article_counts(session, where) if row.kind in kinds]
 
 
@@ -85,13 +98,18 @@ def rollup_counts(
     *,
     per_key: bool = True,
     grain: Grain = "day",
+    per_stance: bool = True,
+    on_theme_threshold: float | None = None,
 ) -> list[CountRow]:
     """Sums from the rollup per UTC day (or hour) over the days (hours) that hold ``since`` …
     ``until``.
 
     With ``per_key=False`` the sums are made in SQL over what a timeline does not show apart
     (every claim of a stance; every entity, unless the filter names entities), so a year of
-    data comes back as a few thousand rows instead of one per key and day."""
+    data comes back as a few thousand rows instead of one per key and day. With an
+    ``on_theme_threshold`` too, the relevance bands are summed into two: on-theme (key "1.00")
+    and the rest (key "none"), which is all a timeline tells apart. With ``per_stance=False``
+    a claim's stances are summed (stance ""), which is all a spike test tells apart."""
     if grain == "hour" and where.sources:
         raise ValueError("the hourly rollup is over all outlets; read the rows for named outlets")
     rows: list[CountRow] = []
@@ -100,12 +118,12 @@ def rollup_counts(
     since, until = where.since.astimezone(UTC), where.until.astimezone(UTC)
     first, last = (since, until) if grain == "hour" else (since.date(), until.date())
     for kind in kinds:
-        apart = kind == ARTICLES or per_key or (kind == ENTITY and bool(where.entity_ids))
-        key = table.key if apart else literal("").label("key")
+        key, grouped = _key(table, kind, where, per_key=per_key, on_theme_threshold=on_theme_threshold)
+        stance = table.stance if per_stance else literal("").label("stance")
         query = (
-            select(key, table.stance, bucket, func.sum(table.n))
+            select(key, stance, bucket, func.sum(table.n))
             .where(table.kind == kind, bucket >= first, bucket <= last)
-            .group_by(*([table.key] if apart else []), table.stance, bucket)
+            .group_by(*([key] if grouped else []), *([table.stance] if per_stance else []), bucket)
         )
         if where.sources:
             query = query.where(TrendCount.source.in_(where.sources))
@@ -119,6 +137,27 @@ def rollup_counts(
             CountRow(kind, key, stance, _start(at), int(n)) for key, stance, at, n in session.execute(query)
         )
     return rows
+
+
+def _key(
+    table: type[TrendCount] | type[TrendTotal] | type[TrendHour],
+    kind: str,
+    where: CountFilter,
+    *,
+    per_key: bool,
+    on_theme_threshold: float | None,
+) -> tuple[ColumnElement[str] | InstrumentedAttribute[str], bool]:
+    """The key column a rollup query reads for ``kind``, and whether rows are grouped by it:
+    the key itself, the relevance bands folded into on-theme ("1.00") or not ("none"), or
+    nothing (every key of the kind summed)."""
+    if per_key or (kind == ENTITY and where.entity_ids):
+        return table.key, True
+    if kind == ARTICLES and on_theme_threshold is not None:
+        passing = [band for band in BANDS if on_theme(band, on_theme_threshold)]
+        return case((table.key.in_(passing), BANDS[-1]), else_=NO_RELEVANCE).label("key"), True
+    if kind == ARTICLES:
+        return table.key, True
+    return literal("").label("key"), False
 
 
 def _start(bucket: datetime | object) -> datetime:
@@ -187,6 +226,14 @@ def rollup_totals(
     if where.sources:
         query = query.where(TrendCount.source.in_(where.sources))
     return {tuple(row[:-1]): int(row[-1]) for row in session.execute(query)}
+
+
+def outlet_totals(session: Session, where: CountFilter) -> dict[str, int]:
+    """Stored articles per outlet over the period's whole UTC days (the named outlets only,
+    when the filter names some)."""
+    if where.sources:
+        return {k[0]: n for k, n in rollup_totals(session, where, ARTICLES, ["source"]).items()}
+    return {k[0]: n for k, n in rollup_totals(session, where, SOURCE, ["key"]).items()}
 
 
 def cooccurring_entities(session: Session, where: CountFilter, entity_id: str, limit: int) -> dict[str, int]:
