@@ -22,7 +22,7 @@ so a web page can show them as they are.
 Pagination is by cursor: the opaque ``after`` string holds the (rank, id) of the last hit
 shown, and the next page starts strictly after it in the order (rank descending, id ascending).
 
-Only the newest ``RANK_POOL`` matches (after the filters) are ranked: a word in most articles
+Only the newest ``RANK_POOL`` (1,000) matches (after the filters) are ranked: a word in most articles
 would otherwise have every one of their vectors read on each request (19 s for "Pakistan" at a
 million articles). When older matches exist the result says so (``older_unranked``), and the
 CLI, the API and the dashboard tell the user to narrow the period to reach them.
@@ -37,7 +37,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -71,7 +71,9 @@ MAX_TERMS = 64
 # Rank added to hits whose title matches the query (the base rank is below 1).
 TITLE_TIER = 1.0
 # The newest matching articles that are ranked (see search_articles).
-RANK_POOL = 2000
+RANK_POOL = 1000
+# How far back each step of the search for the newest matches reaches (see _newest).
+_SLICES = tuple(timedelta(days=d) for d in (7, 30, 120, 365))
 
 # The hit markers the databases write: private-use characters no article uses, replaced by
 # <mark> after the snippet is escaped (a marker written as "<mark>" would be escaped too).
@@ -81,6 +83,7 @@ _HEADLINE_OPTIONS = (
     f'StartSel={_START}, StopSel={_STOP}, MaxFragments=2, MaxWords=25, MinWords=10, FragmentDelimiter=" … "'
 )
 _SNIPPET_TOKENS = 24
+_SNIPPET_WINDOW = 4000  # characters of text a PostgreSQL snippet is looked for in first
 
 # One token of the user's input: a "phrase" (the closing quote may be missing), or a word.
 _TOKEN = re.compile(r'(?P<neg>-?)"(?P<phrase>[^"]*)"?|(?P<word>[^\s"]+)')
@@ -263,8 +266,8 @@ def search_articles(
     postgres = session.get_bind().dialect.name == "postgresql"
     # Two steps, each run once: the newest matches' ids (an index walk by date for a common
     # word, the text index for a rare one), then the ranking of just those.
-    newest = _filtered(_postgres_matching(parsed) if postgres else _sqlite_matching(parsed), query)
-    ids = list(session.scalars(newest.order_by(Article.dated_at.desc(), Article.id.desc()).limit(pool + 1)))
+    matching = _filtered(_postgres_matching(parsed) if postgres else _sqlite_matching(parsed), query)
+    ids = _newest(session, matching, query, pool + 1)
     if not ids:
         return SearchResult([])
     ranked = (_postgres_ranked if postgres else _sqlite_ranked)(parsed).where(Article.id.in_(ids[:pool]))
@@ -293,6 +296,36 @@ def search_articles(
         ],
         older_unranked,
     )
+
+
+def _newest(session: Session, matching: Select[int], query: SearchQuery, wanted: int) -> list[int]:
+    """The ids of the ``wanted`` newest articles among ``matching``, newest first.
+
+    Read slice by slice back in time (``_SLICES`` before the newest stored article), stopping
+    once enough are found: sorting every match by date would fetch each one's row, hundreds of
+    thousands for a common word, while a slice's matches are found by the text index and the
+    date index together and lie on neighbouring pages."""
+    newest_stored = session.scalar(
+        select(func.max(Article.dated_at)).where(Article.state == ArticleState.DONE)
+    )
+    if newest_stored is None:
+        return []
+    anchor = min(newest_stored, query.until) if query.until else newest_stored
+    bounds = [anchor - span for span in _SLICES if query.since is None or anchor - span > query.since]
+    ids: list[int] = []
+    upper: datetime | None = None  # the first slice has no upper bound beyond the query's own
+    for lower in [*bounds, None]:
+        piece = matching
+        if upper is not None:
+            piece = piece.where(Article.dated_at < upper)
+        if lower is not None:
+            piece = piece.where(Article.dated_at >= lower)
+        newest_first = piece.order_by(Article.dated_at.desc(), Article.id.desc()).limit(wanted - len(ids))
+        ids += session.scalars(newest_first)
+        if len(ids) >= wanted or lower is None:
+            break
+        upper = lower
+    return ids
 
 
 def _filtered(matching: Select[int], query: SearchQuery) -> Select[int]:
@@ -344,19 +377,29 @@ def _postgres_matching(parsed: ParsedQuery) -> Select[int]:
 
 
 def _postgres_ranked(parsed: ParsedQuery) -> _Ranked:
+    """Ranks of articles already known to match (the caller picks them by id)."""
     tsquery = _tsquery(parsed)
     in_title = func.ts_filter(_TSV, literal_column("'{a}'")).bool_op("@@")(tsquery)
     # Normalisation 32 maps the cover density r to r / (r + 1): the same order, below 1.
     tier = cast(case((in_title, TITLE_TIER), else_=0.0), Double)
     rank = tier + cast(func.ts_rank_cd(_TSV, tsquery, 32), Double)
-    return _columns(rank).where(_TSV.bool_op("@@")(tsquery))
+    return _columns(rank)
 
 
 def _postgres_snippets(session: Session, parsed: ParsedQuery, ids: list[int]) -> dict[int, str | None]:
-    headline = func.ts_headline(
-        _ENGLISH, Article.text, _tsquery(parsed), bindparam("options", _HEADLINE_OPTIONS)
-    )
-    return dict(session.execute(select(Article.id, headline).where(Article.id.in_(ids))).all())
+    """``ts_headline`` parses all the text it is given (6 ms for a 20,000-character article), so
+    it is given the first ``_SNIPPET_WINDOW`` characters, and the whole text only for the
+    articles whose hits all lie further on."""
+
+    def headlines(text: ColumnElement[Any], among: list[int]) -> dict[int, str | None]:
+        headline = func.ts_headline(_ENGLISH, text, _tsquery(parsed), bindparam("options", _HEADLINE_OPTIONS))
+        return dict(session.execute(select(Article.id, headline).where(Article.id.in_(among))).all())
+
+    found = headlines(func.left(Article.text, _SNIPPET_WINDOW), ids)
+    later = [i for i in ids if _START not in (found.get(i) or "")]
+    if later:
+        found |= headlines(Article.text.expression, later)
+    return found
 
 
 # SQLite: the FTS5 table over ``article`` (rowid = article.id).

@@ -271,6 +271,18 @@ def test_snippets_mark_the_hits_and_escape_the_rest(sessions, stored):
     assert "&amp;" in unmarked
 
 
+def test_a_snippet_marks_a_hit_that_lies_far_into_a_long_article(sessions):
+    """PostgreSQL looks for the snippet in the lead first; a hit beyond it is still shown."""
+    article = next(a for a in news() if len(a.text) > 9000)
+    late = "Officials said polio " + "teams " * 20
+    with sessions.begin() as session:
+        writes.sync_kb(session, kb())
+        row = store_matched(session, replace(article, title="Report", text=article.text + " " + late))
+    assert not has("polio", article.text) and not has("polio", article.title)
+    (hit,) = [h for h in find(sessions, "polio") if h.article_id == row.id]
+    assert re.findall(r"<mark>(.*?)</mark>", hit.snippet) == ["polio"]
+
+
 def test_marked_snippet_escapes_text_and_keeps_only_paired_markers():
     raw = "a < b \ue000hit\ue001 & 'c' \ue000stray"
     assert marked_snippet(raw) == "a &lt; b <mark>hit</mark> &amp; &#x27;c&#x27; stray"
