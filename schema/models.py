@@ -347,7 +347,11 @@ class TrendCount(Base):
     """
 
     __tablename__ = "trend_count"
-    __table_args__ = (Index("ix_trend_count_kind_day", "kind", "day"),)
+    __table_args__ = (
+        Index("ix_trend_count_kind_day", "kind", "day"),
+        # One outlet's counters as one index range (``--source``), not a filter over them all.
+        Index("ix_trend_count_source_kind_day", "source", "kind", "day"),
+    )
 
     kind: Mapped[str] = mapped_column(String(20), primary_key=True)
     key: Mapped[str] = mapped_column(String(100), primary_key=True)

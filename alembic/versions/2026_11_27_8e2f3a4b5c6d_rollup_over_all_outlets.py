@@ -9,6 +9,7 @@ Create Date: 2026-11-27 09:00:00
   and "what co-occurs with X" is an index range instead of a join over the mentions.
 - ``trend_hour``: the same counters per UTC hour, for hourly reports and days in time zones
   whose offset is whole hours.
+- ``ix_trend_count_source_kind_day``: one outlet's daily counters as one index range.
 
 Both are filled here by a recount of the stored articles with the write path's own
 ``schema.rollup.contribution``; from then on the write path keeps them (``schema.rollup.apply``).
@@ -48,6 +49,8 @@ def upgrade() -> None:
         sa.Column("n", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("kind", "hour", "key", "stance", name=op.f("pk_trend_hour")),
     )
+    with op.batch_alter_table("trend_count", schema=None) as batch_op:
+        batch_op.create_index("ix_trend_count_source_kind_day", ["source", "kind", "day"], unique=False)
     counts = _recount(op.get_bind())
     for table in rollup.ROLLUPS:
         if table.model.__tablename__ in ("trend_total", "trend_hour") and counts:
@@ -93,5 +96,7 @@ def _recount(bind: sa.Connection) -> Counter[rollup.CounterKey]:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("trend_count", schema=None) as batch_op:
+        batch_op.drop_index("ix_trend_count_source_kind_day")
     op.drop_table("trend_hour")
     op.drop_table("trend_total")
