@@ -134,7 +134,9 @@ def rollup_counts(
         if kind == CLAIM and where.stances:
             query = query.where(table.stance.in_(where.stances))
         rows.extend(
-            CountRow(kind, key, stance, _start(at), int(n)) for key, stance, at, n in session.execute(query)
+            CountRow(kind, key, stance, _start(at), int(n))
+            # Core rows: a week of hourly counters is some 16,000 rows, each slower through the ORM.
+            for key, stance, at, n in session.connection().execute(query)
         )
     return rows
 
