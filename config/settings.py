@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -55,6 +55,9 @@ class Settings(BaseSettings):
 
     # Pipeline behaviour.
     max_entries_per_poll: int = Field(default=200, ge=1)
+    # Google News article links are decoded by asking Google; off: such entries are skipped.
+    decode_google_news: bool = True
+    decode_timeout_s: int = Field(default=10, ge=1)  # seconds per request to news.google.com
     keep_raw_html: bool = False
     min_text_chars: int = Field(default=200, ge=0)
     claim_method: Literal["lexical", "semantic"] = "semantic"
@@ -67,8 +70,14 @@ class Settings(BaseSettings):
 
     # Service (Celery) timing: beat runs the dispatcher and the sweeper; feeds keep their own schedule.
     dispatch_interval_s: float = Field(default=60.0, gt=0)
-    sweep_interval_s: float = Field(default=600.0, gt=0)
+    # The sweeper re-enqueues articles whose worker's lease ran out (the worker died), and rows
+    # untouched for sweep_after_s while their queue is empty (a lost message). A worker renews
+    # the lease of the article it works on every article_heartbeat_s, so a killed worker's
+    # article is taken again within about article_lease_s + sweep_interval_s (services/leases.py).
+    sweep_interval_s: float = Field(default=30.0, gt=0)
     sweep_after_s: int = Field(default=900, ge=0)
+    article_lease_s: float = Field(default=60.0, gt=0)
+    article_heartbeat_s: float = Field(default=20.0, gt=0)
     delivery_interval_s: float = Field(default=60.0, gt=0)  # digests and alert windows are checked
 
     # Delivery: alerts and digests. No SMTP URL means messages are written as .eml files into
@@ -112,6 +121,16 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [o.strip().rstrip("/") for o in value.split(",") if o.strip()]
         return value
+
+    @model_validator(mode="after")
+    def _heartbeat_within_lease(self) -> Settings:
+        # Two beats per lease: one late or lost renewal must not let a live worker's lease lapse.
+        if self.article_heartbeat_s * 2 > self.article_lease_s:
+            raise ValueError(
+                f"article_heartbeat_s ({self.article_heartbeat_s}) must be at most half of "
+                f"article_lease_s ({self.article_lease_s})"
+            )
+        return self
 
     @property
     def delivery_configured(self) -> bool:

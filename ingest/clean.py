@@ -4,6 +4,10 @@ A page trafilatura cannot extract (or that yields too little text to be an artic
 back as :class:`ExtractionFailed` with the reason, so the pipeline stores the article in
 state ``failed`` instead of silently dropping it.
 
+A page nested deeper than libxml2 allows (:data:`LIBXML2_MAX_DEPTH`) is cut off where the
+limit is reached: lxml stops parsing there, so the text below is lost. Such a failure says so,
+instead of the "no main text found" it would otherwise look like.
+
 The published date comes from the page's own markup only (:mod:`ingest.page_dates`).
 """
 
@@ -16,6 +20,7 @@ from typing import Any
 
 import py3langid
 import trafilatura
+from lxml import etree
 from trafilatura.settings import Document
 
 from ingest.page_dates import page_published
@@ -23,6 +28,12 @@ from ingest.page_dates import page_published
 #: trafilatura dates the page too; its answer is not used (ingest.page_dates reads the
 #: date), so keep that pass cheap.
 _TRAFILATURA_DATE_PARAMS: dict[str, Any] = {"extensive_search": False, "original_date": True}
+
+#: The deepest element nesting libxml2 parses without its XML_PARSE_HUGE option (lxml's
+#: ``huge_tree``, which trafilatura does not set): an element 257 levels down stops it with
+#: "Excessive depth in document: 256", and the rest of the page is dropped.
+LIBXML2_MAX_DEPTH = 256
+NESTED_TOO_DEEP = f"page nested deeper than libxml2's limit of {LIBXML2_MAX_DEPTH} levels; text lost"
 
 
 @dataclass(frozen=True)
@@ -64,9 +75,12 @@ def clean_html(
     except Exception as exc:
         return ExtractionFailed(f"extractor crashed: {type(exc).__name__}: {exc}")
     if not isinstance(document, Document) or not document.text:
-        return ExtractionFailed("no main text found")
+        return ExtractionFailed(NESTED_TOO_DEEP if nested_too_deep(html) else "no main text found")
     text = document.text.strip()
     if len(text) < min_chars:
+        # What was kept may be only the part above the cut-off.
+        if nested_too_deep(html):
+            return ExtractionFailed(NESTED_TOO_DEEP)
         return ExtractionFailed(f"main text too short ({len(text)} < {min_chars} characters)")
     return CleanArticle(
         text=text,
@@ -76,6 +90,21 @@ def clean_html(
         site_name=_clean(document.sitename),
         language=_language(document.language, text),
     )
+
+
+def nested_too_deep(html: bytes | str) -> bool:
+    """Whether libxml2's HTML parser stops at its depth limit on this page.
+
+    Asked only when extraction has failed, so the second parse costs nothing on the common
+    path. The parser's own error log is the evidence, not a count of tags: HTML closes many
+    elements implicitly, which only the parser knows.
+    """
+    data = html.encode("utf-8", "replace") if isinstance(html, str) else html
+    parser = etree.HTMLParser(encoding="utf-8" if isinstance(html, str) else None)
+    # A page lxml cannot make a tree of still leaves its log: was the depth limit among its problems?
+    with contextlib.suppress(etree.LxmlError, ValueError):
+        etree.fromstring(data, parser)
+    return any("Excessive depth" in error.message for error in parser.error_log)
 
 
 def _clean(value: str | None) -> str | None:

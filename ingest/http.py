@@ -9,15 +9,33 @@ Errors (``FetchResult.error_kind``)::
     refused      the target resolves to a private/loopback/link-local address, or the URL
                  is not http(s): never retried
     too_large    the body (after decompression) is over the limit: never retried
+    encoding     the body's Content-Encoding is not one we decode (``ingest.decoding``: not
+                 asked for, unknown inside a stack, too many stacked) or its compressed data
+                 is corrupt: never retried
     redirects    more redirect hops than allowed
-    http         a status >= 400 after retries (``status`` says which)
-    network      DNS, connect, read or TLS failure, or a timeout, after retries
+    http         a status >= 400 after retries (``status`` says which; the error text shows
+                 a ``Retry-After`` wait)
+    network      DNS, connect, read or TLS failure, a timeout, or a server breaking the
+                 protocol (too many 1xx responses), after retries. The text says which limit
+                 was hit: the per-read timeout ("no data for 20 s (read timeout)"), or the
+                 fetch's deadline ("no complete response within 60 s (headers still
+                 arriving)", "the whole body took longer than 60 s")
     host_busy    no politeness slot for the host within the gate's wait limit: not retried
                  here (the wait already happened), a soft failure for the caller
 
+Time: one wall-clock deadline (``download_timeout``) per fetch, from the moment its first
+request holds its politeness slot to the last body byte, over connect, TLS, response headers,
+informational (1xx) responses, body, redirects and retries; it is enforced at the socket
+(``ingest.deadline``), so a server sending a byte a second cannot stretch it. At most
+``max_informational`` 1xx responses are accepted before the final one.
+
 Retries: 429 and 5xx responses and network errors are retried with exponential backoff,
-honouring ``Retry-After`` up to ``max_retry_wait``; a longer ``Retry-After`` is returned to
-the caller (``retry_after``) so the scheduler, not a sleeping worker, waits it out.
+honouring ``Retry-After`` up to ``max_retry_wait``, as long as the deadline leaves time; a
+longer ``Retry-After`` is returned to the caller (``retry_after``) so the scheduler, not a
+sleeping worker, waits it out.
+
+Bodies are read raw and decoded here with a bound on the output (``ingest.decoding``), so no
+compression ratio or stack of codings gets past ``max_bytes``.
 """
 
 from __future__ import annotations
@@ -34,6 +52,8 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from ingest.deadline import Budget, DeadlineBackend, DeadlineExceeded, TooManyInformational, request_budget
+from ingest.decoding import ACCEPT_ENCODING, BoundedDecoder, EncodingRefused, OutputTooLarge
 from ingest.ssrf import FetchRefused, Unresolvable, check_target, guarded_transport
 
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
@@ -49,9 +69,13 @@ class FetchPolicy:
     user_agent: str
     connect_timeout: float = 10.0
     read_timeout: float = 20.0
-    # A whole body must arrive within this: a server trickling a byte per read timeout
-    # cannot hold a worker (or a politeness slot) for ever.
+    # A whole fetch (connect, headers, 1xx responses, body, redirects, retries) must end
+    # within this: a server trickling a byte per read timeout cannot hold a worker (or a
+    # politeness slot) for ever.
     download_timeout: float = 60.0
+    # Informational (1xx) responses accepted before the final one (103 Early Hints may come
+    # more than once; an endless stream of them is an attack or a broken server).
+    max_informational: int = 10
     max_bytes: int = 5 * 1024 * 1024
     max_redirects: int = 5
     retries: int = 2
@@ -174,7 +198,9 @@ class Fetcher:
     """Downloads with limits. Thread-safe; share one per process.
 
     ``client`` is injected so tests and the benchmark can pass their own; it must not follow
-    redirects itself (the fetcher follows them so it can check every hop).
+    redirects itself (the fetcher follows them so it can check every hop). Without the
+    fetcher's own transport (``ingest.deadline.DeadlineBackend``) the deadline is only
+    checked between body chunks.
     """
 
     def __init__(
@@ -188,9 +214,12 @@ class Fetcher:
         self._client = client or httpx.Client(
             follow_redirects=False,
             timeout=httpx.Timeout(policy.read_timeout, connect=policy.connect_timeout),
-            headers={"User-Agent": policy.user_agent, "Accept-Encoding": "gzip, deflate, br"},
+            # Only codings ingest.decoding can decode with a bound on the output.
+            headers={"User-Agent": policy.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
             transport=guarded_transport(
-                httpx.Limits(max_connections=64, max_keepalive_connections=16), policy.allowed_private_hosts
+                httpx.Limits(max_connections=64, max_keepalive_connections=16),
+                policy.allowed_private_hosts,
+                wrap=DeadlineBackend,
             ),
             trust_env=False,
         )
@@ -225,9 +254,10 @@ class Fetcher:
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         limit = self.policy.max_bytes if max_bytes is None else max_bytes
+        clock = _Clock()
         attempt = 0
         while True:
-            result = self._follow(url, headers, limit)
+            result = self._follow(url, headers, limit, clock)
             retryable = result.error_kind == "network" or (
                 result.error_kind == "http" and result.status in RETRYABLE_STATUSES
             )
@@ -238,18 +268,20 @@ class Fetcher:
                 if result.retry_after > self.policy.max_retry_wait:
                     break  # the scheduler waits this out, not a worker thread
                 wait = max(wait, result.retry_after)
+            if clock.deadline is not None and time.monotonic() + wait >= clock.deadline:
+                break  # no time left for another try within this fetch's deadline
             self._sleep(wait)
             attempt += 1
         elapsed = int((time.monotonic() - started) * 1000)
         return replace(result, elapsed_ms=elapsed)
 
-    def _follow(self, url: str, headers: dict[str, str], limit: int) -> FetchResult:
+    def _follow(self, url: str, headers: dict[str, str], limit: int, clock: _Clock) -> FetchResult:
         current = url
         for _hop in range(self.policy.max_redirects + 1):
             try:
                 # refused early with a clear reason, or at connect time (GuardedBackend)
                 check_target(current, self.policy.allowed_private_hosts)
-                result = self._get_once(url, current, headers, limit)
+                result = self._get_once(url, current, headers, limit, clock)
             except FetchRefused as exc:
                 return FetchResult(url, current, error=str(exc), error_kind="refused")
             except Unresolvable as exc:
@@ -266,53 +298,82 @@ class Fetcher:
             url, current, error=f"more than {self.policy.max_redirects} redirects", error_kind="redirects"
         )
 
-    def _get_once(self, url: str, current: str, headers: dict[str, str], limit: int) -> FetchResult:
+    def _get_once(
+        self, url: str, current: str, headers: dict[str, str], limit: int, clock: _Clock
+    ) -> FetchResult:
         host = urlsplit(current).hostname or ""
+        policy = self.policy
         try:
-            with self._limiter.slot(host), self._client.stream("GET", current, headers=headers) as response:
-                response_headers = {k.lower(): v for k, v in response.headers.items()}
-                status = response.status_code
-                base = FetchResult(
-                    url,
-                    current,
-                    status=status,
-                    headers=response_headers,
-                    etag=response_headers.get("etag"),
-                    last_modified=response_headers.get("last-modified"),
-                )
-                if status in REDIRECT_STATUSES or status == 304:
-                    return base
-                if status >= 400:
-                    retry_after = parse_retry_after(response_headers.get("retry-after"))
-                    return replace(base, error=f"HTTP {status}", error_kind="http", retry_after=retry_after)
-                declared = response_headers.get("content-length", "")
-                if declared.isdigit() and int(declared) > limit:
-                    raise _TooLarge
-                deadline = time.monotonic() + self.policy.download_timeout
-                return replace(base, content=_read_limited(response, limit, deadline))
+            with self._limiter.slot(host):
+                if clock.deadline is None:  # the clock starts when the first request may go
+                    clock.deadline = time.monotonic() + policy.download_timeout
+                budget_cm = request_budget(policy.download_timeout, policy.max_informational, clock.deadline)
+                with budget_cm as budget, self._client.stream("GET", current, headers=headers) as response:
+                    budget.phase = "body"
+                    return self._read_response(url, current, response, limit, budget)
         except PolitenessTimeout as exc:
             return FetchResult(url, current, error=str(exc), error_kind="host_busy")
-        except _TooLarge:
+        except (_TooLarge, OutputTooLarge):
             return FetchResult(url, current, error=f"body larger than {limit} bytes", error_kind="too_large")
+        except EncodingRefused as exc:
+            return FetchResult(url, current, error=str(exc), error_kind="encoding")
+        except (DeadlineExceeded, TooManyInformational) as exc:
+            return FetchResult(url, current, error=str(exc), error_kind="network")
+        except httpx.ReadTimeout:
+            error = f"no data for {policy.read_timeout:g} s (read timeout)"
+            return FetchResult(url, current, error=error, error_kind="network")
+        except httpx.ConnectTimeout:
+            error = f"no connection within {policy.connect_timeout:g} s (connect timeout)"
+            return FetchResult(url, current, error=error, error_kind="network")
         except httpx.TimeoutException as exc:
             return FetchResult(url, current, error=f"timeout: {type(exc).__name__}", error_kind="network")
         except (httpx.HTTPError, httpx.InvalidURL, UnicodeError) as exc:
             return FetchResult(url, current, error=f"{type(exc).__name__}: {exc}", error_kind="network")
 
-
-def _read_limited(response: httpx.Response, limit: int, deadline: float) -> bytes:
-    """Read the decoded body, stopping as soon as it passes ``limit`` (defeats zip bombs too)
-    or the deadline passes."""
-    chunks: list[bytes] = []
-    size = 0
-    for chunk in response.iter_bytes():
-        size += len(chunk)
-        if size > limit:
+    def _read_response(
+        self, url: str, current: str, response: httpx.Response, limit: int, budget: Budget
+    ) -> FetchResult:
+        response_headers = {k.lower(): v for k, v in response.headers.items()}
+        status = response.status_code
+        base = FetchResult(
+            url,
+            current,
+            status=status,
+            headers=response_headers,
+            etag=response_headers.get("etag"),
+            last_modified=response_headers.get("last-modified"),
+        )
+        if status in REDIRECT_STATUSES or status == 304:
+            return base
+        if status >= 400:
+            retry_after = parse_retry_after(response_headers.get("retry-after"))
+            error = f"HTTP {status}"
+            if retry_after is not None:
+                error += f" (retry after {retry_after:.0f} s)"
+            return replace(base, error=error, error_kind="http", retry_after=retry_after)
+        declared = response_headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
             raise _TooLarge
-        if time.monotonic() > deadline:
-            raise httpx.ReadTimeout("the whole body took longer than the download timeout")
-        chunks.append(chunk)
-    return b"".join(chunks)
+        return replace(base, content=_read_limited(response, limit, budget))
+
+
+@dataclass
+class _Clock:
+    """The deadline of one fetch, set when its first request gets its politeness slot."""
+
+    deadline: float | None = None
+
+
+def _read_limited(response: httpx.Response, limit: int, budget: Budget) -> bytes:
+    """Read the raw body and decode it in bounded steps, stopping as soon as the decoded size
+    passes ``limit`` (defeats compression bombs, stacked ones too)."""
+    decoder = BoundedDecoder(response.headers.get("content-encoding"), limit)
+    body = bytearray()
+    for raw in response.iter_raw():
+        for piece in decoder.decode(raw):
+            body += piece
+        budget.remaining()  # the socket enforces it; this is for a client without that transport
+    return bytes(body)
 
 
 def http_date(moment: datetime) -> str:

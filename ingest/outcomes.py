@@ -50,6 +50,8 @@ class PollReport:
     outcome: PollOutcome
     entries_seen: int = 0
     new_article_ids: tuple[int, ...] = ()
+    entries_left: int = 0  # new entries beyond the per-poll cap: the next poll takes them
+    entries_skipped: int = 0  # aggregator links with no article behind them (``problem`` says why)
     error: str | None = None
     problem: str | None = None
     fetch_ms: int = 0
@@ -78,6 +80,8 @@ class RunSummary:
     feeds_not_modified: int = 0
     feeds_failed: int = 0
     articles_new: int = 0
+    entries_left: int = 0  # for the next poll of their feeds (the per-poll cap)
+    entries_skipped: int = 0
     articles_done: int = 0
     articles_duplicate: int = 0
     articles_failed: int = 0
@@ -90,6 +94,8 @@ class RunSummary:
     def add_poll(self, report: PollReport) -> None:
         self.feeds_polled += 1
         self.articles_new += len(report.new_article_ids)
+        self.entries_left += report.entries_left
+        self.entries_skipped += report.entries_skipped
         if report.outcome in (PollOutcome.NOT_MODIFIED, PollOutcome.UNCHANGED):
             self.feeds_not_modified += 1
         if report.failed:

@@ -7,6 +7,10 @@ Schedule rules, after Media Cloud's rss-fetcher:
   ``MAX_INTERVAL`` and never below what the feed itself advertises (RSS ``ttl``,
   ``sy:updatePeriod``);
 * 304 Not Modified and an unchanged body count as "all old";
+* a poll that left entries for the next one (the per-poll cap) never lengthens the interval,
+  and the next poll comes after ``BACKLOG_DELAY``: the cap paces a long feed, the schedule
+  must not stretch that pacing into days (not even to the feed's advertised ``ttl``: the next
+  poll reads on in the same document, it does not look for news);
 * soft failures (404, 429, 5xx, network) add 0.5 to the failure score, hard failures 1.0;
   the next attempt backs off exponentially in the score, honouring ``Retry-After``;
 * a feed whose score reaches ``DEAD_SCORE`` with no success for ``DEAD_AFTER`` is dead:
@@ -24,6 +28,8 @@ MAX_INTERVAL = timedelta(hours=12)
 MAX_BACKOFF = timedelta(days=1)
 DEAD_SCORE = 10.0
 DEAD_AFTER = timedelta(days=3)
+#: When a feed with entries left over is polled again.
+BACKLOG_DELAY = MIN_INTERVAL
 
 
 @dataclass(frozen=True)
@@ -35,9 +41,18 @@ class Schedule:
 
 
 def after_success(
-    schedule: Schedule, now: datetime, *, seen_share: float, advertised_minutes: int | None = None
+    schedule: Schedule,
+    now: datetime,
+    *,
+    seen_share: float,
+    advertised_minutes: int | None = None,
+    backlog: bool = False,
 ) -> Schedule:
-    """Next schedule after a poll that worked (``seen_share`` 1.0 for 304/unchanged)."""
+    """Next schedule after a poll that worked (``seen_share`` 1.0 for 304/unchanged).
+
+    ``backlog``: the poll left entries for the next one; the interval may shorten, not
+    lengthen, and the next poll is due after ``BACKLOG_DELAY``.
+    """
     interval = schedule.interval
     if seen_share >= 0.99:
         interval *= 1.5
@@ -45,8 +60,11 @@ def after_success(
         interval /= 1.5
     floor = max(MIN_INTERVAL, timedelta(minutes=advertised_minutes or 0))
     interval = min(max(interval, floor), max(MAX_INTERVAL, floor))
+    if backlog:
+        interval = min(interval, max(schedule.interval, MIN_INTERVAL))
     interval = timedelta(seconds=round(interval.total_seconds()))
-    return Schedule(interval=interval, failure_score=0.0, next_poll_at=now + interval)
+    next_poll_at = now + (min(BACKLOG_DELAY, interval) if backlog else interval)
+    return Schedule(interval=interval, failure_score=0.0, next_poll_at=next_poll_at)
 
 
 def after_failure(

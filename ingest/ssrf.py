@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
 import httpcore
@@ -95,15 +95,21 @@ class GuardedBackend(httpcore.SyncBackend):
         return super().connect_tcp(addresses[-1], port, timeout, local_address, socket_options)
 
 
-def guarded_transport(limits: httpx.Limits, allowed_hosts: frozenset[str]) -> httpx.HTTPTransport:
+def guarded_transport(
+    limits: httpx.Limits,
+    allowed_hosts: frozenset[str],
+    wrap: Callable[[httpcore.NetworkBackend], httpcore.NetworkBackend] | None = None,
+) -> httpx.HTTPTransport:
     """httpx's transport over a :class:`GuardedBackend` (httpx takes no backend argument, so
-    its connection pool is replaced by an equal one that has it)."""
+    its connection pool is replaced by an equal one that has it). ``wrap`` wraps the guarded
+    backend (``ingest.http`` adds its per-request deadline, ``ingest.deadline``)."""
+    backend: httpcore.NetworkBackend = GuardedBackend(allowed_hosts)
     transport = httpx.HTTPTransport(limits=limits, trust_env=False)
     transport._pool = httpcore.ConnectionPool(
         ssl_context=httpx.create_ssl_context(trust_env=False),
         max_connections=limits.max_connections,
         max_keepalive_connections=limits.max_keepalive_connections,
         keepalive_expiry=limits.keepalive_expiry,
-        network_backend=GuardedBackend(allowed_hosts),
+        network_backend=wrap(backend) if wrap else backend,
     )
     return transport

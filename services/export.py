@@ -14,6 +14,7 @@ from matching.kb import KnowledgeBase
 from matching.matcher import MatchResult
 from matching.text import normalised_key
 from schema import queries
+from schema.models import ArticleState
 
 CSV_FIELDS = [
     "url",
@@ -29,7 +30,14 @@ CSV_FIELDS = [
     "also_at",
     "text",
 ]
+#: Added to every record (and CSV row) when failed articles are exported too.
+STATE_FIELDS = ["state", "reason", "attempts"]
 _BATCH = 200
+
+
+def csv_fields(include_failed: bool = False) -> list[str]:
+    """The CSV columns: :data:`CSV_FIELDS`, then the state columns when failures are included."""
+    return CSV_FIELDS + STATE_FIELDS if include_failed else CSV_FIELDS
 
 
 def match_json(kb: KnowledgeBase, result: MatchResult) -> dict[str, Any]:
@@ -66,20 +74,30 @@ def article_records(
     since: datetime | None = None,
     entity_id: str | None = None,
     claim_id: str | None = None,
+    include_failed: bool = False,
 ) -> Iterator[dict[str, Any]]:
-    """One export record per stored original article, streamed in batches."""
+    """One export record per stored original article, streamed in batches.
+
+    With ``include_failed``, articles that could not be fetched or extracted come too, in the
+    same order (newest first), and every record says its ``state`` (``done`` or ``failed``),
+    the failure ``reason`` and the download ``attempts``. A failed article has what its feed
+    entry gave (URL, title, date) and no text, entities or claims.
+    """
     names = {e.id: e.name for e in kb.entities}
     statements = {c.id: c.statement for c in kb.claims}
-    query = queries.stored_articles(session, since=since, entity_id=entity_id, claim_id=claim_id)
+    query = queries.stored_articles(
+        session, since=since, entity_id=entity_id, claim_id=claim_id, include_failed=include_failed
+    )
     result = session.scalars(query.execution_options(yield_per=_BATCH))
     for batch in result.partitions(_BATCH):
         also_at = queries.duplicate_urls(session, [a.id for a in batch])
         for article in batch:
             counts = Counter(m.entity_id for m in article.mentions)
-            yield {
+            record = {
                 "url": article.url,
                 "canonical_url": article.canonical_url,
-                "title": article.title,
+                # A failed article never got the page's title: the feed entry's is what there is.
+                "title": article.feed_title if article.state is ArticleState.FAILED else article.title,
                 "published": article.published.isoformat() if article.published else None,
                 # Where the date came from: page, feed, url, or first_seen (then published is empty).
                 "published_source": article.published_source.value if article.published_source else None,
@@ -103,11 +121,18 @@ def article_records(
                 ],
                 "also_at": also_at.get(article.id, []),
             }
+            if include_failed:
+                record |= {
+                    "state": article.state.value,
+                    "reason": article.error,
+                    "attempts": article.attempts,
+                }
+            yield record
 
 
 def flatten(record: dict[str, Any]) -> dict[str, Any]:
     """A CSV row: nested lists become compact JSON."""
-    row = {k: record.get(k) for k in CSV_FIELDS}
+    row = {k: record.get(k) for k in csv_fields("state" in record)}
     for key in ("entities", "claims", "also_at"):
         row[key] = json.dumps(record[key], ensure_ascii=False)
     return row

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from datetime import datetime
 from typing import TypeVar
+
+from sqlalchemy.orm import Session, sessionmaker
 
 from ingest.outcomes import RunSummary
 from schema import queries
 from services.articles import ArticleProcessor
+from services.failures import FailureGroup, failures_by_reason
 from services.knowledge import sync_kb
 from services.polling import FeedPoller
 
@@ -49,6 +53,18 @@ def run_once(
             if progress:
                 progress("article", report)
     return summary
+
+
+def run_failures(
+    sessions: sessionmaker[Session], feed_ids: Sequence[int], started: datetime
+) -> list[FailureGroup]:
+    """The article failures of the run over ``feed_ids`` that began at ``started``, by reason:
+    the articles of those feeds that failed, or failed softly and wait for a retry, since then.
+
+    Read back from the store rather than from the run's reports, so the reasons are the very
+    texts ``mediamon articles --state failed`` shows later.
+    """
+    return failures_by_reason(sessions, feed_ids=feed_ids, changed_since=started)
 
 
 def _as_done(

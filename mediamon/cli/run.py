@@ -11,6 +11,7 @@ from rich.table import Table
 
 from ingest.feeds import FeedListError, read_feed_list
 from ingest.outcomes import ArticleReport, PollReport, RunSummary
+from mediamon.cli.articles import print_failures
 from mediamon.cli.common import (
     configured_matcher,
     console,
@@ -20,8 +21,10 @@ from mediamon.cli.common import (
     load_settings,
     opened_store,
 )
+from services.failures import FailureGroup
 from services.feeds import feeds_for_run
-from services.run_once import run_once
+from services.limits import utc_now
+from services.run_once import run_failures, run_once
 from services.wiring import write_path
 
 
@@ -47,11 +50,13 @@ def run(
         chosen = feeds_for_run(st.sessions, sources, settings.feeds_path)
         if chosen.seeded_from_default:
             console.print(f"no feeds yet: loading the default list ({chosen.seeded_from_default} feeds)")
+        started = utc_now()
         with write_path(settings, st, matcher) as parts:
             summary = _run_with_progress(
                 lambda ids, progress: run_once(parts.poller, parts.articles, ids, progress), chosen.feed_ids
             )
-    _print_summary(summary)
+        failures = run_failures(st.sessions, chosen.feed_ids, started)
+    _print_summary(summary, failures)
 
 
 def _run_with_progress(run_once: Any, feed_ids: list[int]) -> RunSummary:
@@ -79,13 +84,15 @@ def _run_with_progress(run_once: Any, feed_ids: list[int]) -> RunSummary:
         return result
 
 
-def _print_summary(summary: RunSummary) -> None:
+def _print_summary(summary: RunSummary, failures: list[FailureGroup]) -> None:
     table = Table("", "count", title="run summary", show_header=False)
     for label, value in (
         ("feeds polled", summary.feeds_polled),
         ("feeds not modified", summary.feeds_not_modified),
         ("feeds failed", summary.feeds_failed),
         ("articles new", summary.articles_new),
+        ("entries left for the next poll", summary.entries_left),
+        ("entries skipped (aggregator links)", summary.entries_skipped),
         ("articles stored", summary.articles_done),
         ("articles duplicate", summary.articles_duplicate),
         ("articles failed", summary.articles_failed),
@@ -100,3 +107,5 @@ def _print_summary(summary: RunSummary) -> None:
         for url, reason in summary.feed_errors:
             errs.add_row(url, reason)
         console.print(errs)
+    failed = sum(group.count for group in failures)
+    print_failures(failures, f"{failed} article(s) failed or to retry, by reason")

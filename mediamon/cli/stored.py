@@ -19,6 +19,12 @@ def export(
     since: Annotated[str | None, typer.Option(help="only articles published since this ISO date")] = None,
     fmt: Annotated[str, typer.Option("--format", help="jsonl or csv")] = "jsonl",
     output: Annotated[Path | None, typer.Option("-o", "--output", help="file (default: stdout)")] = None,
+    include_failed: Annotated[
+        bool,
+        typer.Option(
+            "--include-failed", help="also the articles that failed, each with its state, reason and attempts"
+        ),
+    ] = False,
 ) -> None:
     """Export every stored article with its entities and claim matches."""
     if fmt not in ("jsonl", "csv"):
@@ -26,14 +32,16 @@ def export(
     settings = load_settings()
     kb = load_knowledge_base(settings)
     with opened_store(settings) as st, st.sessions() as session:
-        records = exporting.article_records(session, kb, since=parse_since(since))
+        records = exporting.article_records(
+            session, kb, since=parse_since(since), include_failed=include_failed
+        )
         stream = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
         try:
             if fmt == "jsonl":
                 for record in records:
                     stream.write(json.dumps(record, ensure_ascii=False) + "\n")
             else:
-                writer = csv.DictWriter(stream, fieldnames=exporting.CSV_FIELDS)
+                writer = csv.DictWriter(stream, fieldnames=exporting.csv_fields(include_failed))
                 writer.writeheader()
                 for record in records:
                     writer.writerow(exporting.flatten(record))

@@ -1,7 +1,7 @@
 """The ONE place each query condition is written, split by concern.
 
 feeds.py     which feeds exist and which are due
-articles.py  which articles to process, which are stored, their duplicates
+articles.py  which articles to process, which are stored, their duplicates, which failed and why
 health.py    counts and latencies for status and metrics
 search.py    full-text search over stored articles (ranked, with snippets)
 browse.py    pages of stored rows for the read API and the dashboard (keyset, newest first)
@@ -12,9 +12,13 @@ Every function takes a Session and returns rows or plain values; none commits. C
 """
 
 from schema.queries.articles import (
+    FailureCount,
+    articles_in_state,
+    count_in_state,
     done_article_texts,
     duplicate_urls,
     existing_canonical_urls,
+    failure_counts,
     original_with_content,
     pending_article_ids,
     stale_article_ids,
@@ -44,19 +48,23 @@ from schema.queries.spikes import first_stored_at, spike_entities, spike_sources
 
 __all__ = [
     "BrowseFilter",
+    "FailureCount",
     "SearchHit",
     "SearchQuery",
     "active_feeds",
     "all_feeds",
     "article_counts_by_state",
     "article_page",
+    "articles_in_state",
     "claim_page",
+    "count_in_state",
     "counts",
     "done_article_texts",
     "due_feeds",
     "duplicate_urls",
     "entity_page",
     "existing_canonical_urls",
+    "failure_counts",
     "feed_counts",
     "feed_page",
     "feeds_by_url",

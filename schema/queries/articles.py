@@ -1,4 +1,4 @@
-"""Which articles to process, which are stored, and their duplicates.
+"""Which articles to process, which are stored, their duplicates, and which failed and why.
 
 Functions take a Session and return rows or plain values; they never commit."""
 
@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from schema.models import Article, ArticleState, ClaimMatch, Mention
@@ -58,11 +59,14 @@ def stored_articles(
     since: datetime | None = None,
     entity_id: str | None = None,
     claim_id: str | None = None,
+    include_failed: bool = False,
 ) -> Select[Article]:
-    """Processed original articles (not duplicates), newest first, with mentions and matches loaded."""
+    """Processed original articles (not duplicates), newest first, with mentions and matches loaded;
+    with ``include_failed``, the articles that failed too, in the same order."""
+    states = [ArticleState.DONE, ArticleState.FAILED] if include_failed else [ArticleState.DONE]
     query = (
         select(Article)
-        .where(Article.state == ArticleState.DONE)
+        .where(Article.state.in_(states))
         .options(
             selectinload(Article.mentions), selectinload(Article.claim_matches), selectinload(Article.feed)
         )
@@ -101,3 +105,60 @@ def done_article_texts(session: Session, limit: int | None = None) -> Iterator[t
     for article_id, text in session.execute(query):
         if text:
             yield article_id, text
+
+
+def articles_in_state(session: Session, state: ArticleState | None, limit: int) -> list[Article]:
+    """Up to ``limit`` articles in ``state`` (any state if None), the most recently changed first."""
+    query = select(Article).order_by(Article.updated_at.desc(), Article.id.desc()).limit(limit)
+    if state is not None:
+        query = query.where(Article.state == state)
+    return list(session.scalars(query))
+
+
+def count_in_state(session: Session, state: ArticleState | None) -> int:
+    query = select(func.count()).select_from(Article)
+    if state is not None:
+        query = query.where(Article.state == state)
+    return session.scalar(query) or 0
+
+
+class FailureCount(NamedTuple):
+    """Articles sharing one exact failure text: how many, and the first and last URL (examples)."""
+
+    state: ArticleState  # FAILED, or PENDING for a soft failure waiting for its next attempt
+    error: str
+    articles: int
+    first_url: str
+    last_url: str
+
+
+def failure_counts(
+    session: Session,
+    *,
+    feed_ids: Sequence[int] | None = None,
+    changed_since: datetime | None = None,
+    include_retrying: bool = True,
+) -> list[FailureCount]:
+    """Failed articles, and (``include_retrying``) pending ones whose last attempt failed,
+    counted per exact error text.
+
+    Counted in the database, one row per distinct text, so a store with many failures returns
+    a short list; grouping texts that differ only in numbers and names is the caller's.
+    ``changed_since`` keeps the articles whose state was last set at or after that moment (the
+    failures of one run).
+    """
+    failed = Article.state == ArticleState.FAILED
+    retrying = and_(Article.state == ArticleState.PENDING, Article.error.is_not(None))
+    query = (
+        select(Article.state, Article.error, func.count(), func.min(Article.url), func.max(Article.url))
+        .where(or_(failed, retrying) if include_retrying else failed)
+        .group_by(Article.state, Article.error)
+    )
+    if feed_ids is not None:
+        query = query.where(Article.feed_id.in_(feed_ids))
+    if changed_since is not None:
+        query = query.where(Article.updated_at >= changed_since)
+    return [
+        FailureCount(state, error or "", count, first, last)
+        for state, error, count, first, last in session.execute(query)
+    ]

@@ -227,7 +227,18 @@ def test_429_long_retry_after_returns_at_once(corpus_site: CorpusSite, fetcher: 
     assert result.error_kind == "http"
     assert result.status == 429
     assert result.retry_after == wait
+    assert result.error == f"HTTP 429 (retry after {int(wait)} s)"
     assert corpus_site.hits(path) - before == 1
+
+
+def test_the_error_text_shows_the_wait_a_server_asks_for(corpus_site: CorpusSite, fetcher: Fetcher) -> None:
+    an_hour = fetcher.fetch(corpus_site.url("/status/429?retry_after=3600"))
+    assert an_hour.error == "HTTP 429 (retry after 3600 s)"
+    assert an_hour.error_kind == "http"
+    unavailable = fetcher.fetch(corpus_site.url("/status/503?retry_after=7200"))
+    assert unavailable.error == "HTTP 503 (retry after 7200 s)"
+    no_wait = fetcher.fetch(corpus_site.url("/status/429"))
+    assert no_wait.error == "HTTP 429"
 
 
 @pytest.mark.parametrize("code", [404, 410, 403])
