@@ -17,6 +17,7 @@ class WriteLimits:
     min_text_chars: int = 200
     keep_raw_html: bool = False
     fetch_workers: int = 8  # download threads of the one-shot run
+    per_host_concurrency: int = 2  # of them, at most this many on one host's pages at once
     # Google News article links name no article: ask Google (network) or skip them.
     decode_google_news: bool = True
     decode_timeout_s: int = 10  # seconds per request to news.google.com

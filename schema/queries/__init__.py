@@ -21,6 +21,7 @@ from schema.queries.articles import (
     failure_counts,
     original_with_content,
     pending_article_ids,
+    pending_article_urls,
     stale_article_ids,
     stored_articles,
 )
@@ -73,6 +74,7 @@ __all__ = [
     "match_page",
     "original_with_content",
     "pending_article_ids",
+    "pending_article_urls",
     "poll_counts_by_outcome",
     "recent_article_latencies",
     "recent_poll_durations",

@@ -22,6 +22,17 @@ def pending_article_ids(session: Session, feed_ids: Sequence[int] | None = None)
     return list(session.scalars(query))
 
 
+def pending_article_urls(session: Session, feed_ids: Sequence[int]) -> list[tuple[int, str]]:
+    """(id, url) of the pending articles of ``feed_ids``, oldest first: the one-shot run takes
+    turns between their hosts."""
+    query = (
+        select(Article.id, Article.url)
+        .where(Article.state == ArticleState.PENDING, Article.feed_id.in_(feed_ids))
+        .order_by(Article.id)
+    )
+    return [(article_id, url) for article_id, url in session.execute(query)]
+
+
 def stale_article_ids(
     session: Session, state: ArticleState, changed_before: datetime, limit: int
 ) -> list[int]:

@@ -107,11 +107,13 @@ Script = Callable[[Peer], None]
 
 
 class RawServer:
-    """A TCP server on 127.0.0.1 running ``script`` for every connection."""
+    """A TCP server on ``host`` (a loopback address, 127.0.0.1 unless said) running ``script``
+    for every connection."""
 
-    def __init__(self, script: Script) -> None:
+    def __init__(self, script: Script, host: str = "127.0.0.1") -> None:
         self._script = script
-        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.host = host
+        self._listener = socket.create_server((host, 0))
         self._listener.settimeout(0.1)
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -124,7 +126,7 @@ class RawServer:
         return int(self._listener.getsockname()[1])
 
     def url(self, path: str = "/") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"http://{self.host}:{self.port}{path}"
 
     def connections(self) -> int:
         with self._lock:
