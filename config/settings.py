@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     user_agent: str = "mediamon/0.1 (+https://github.com/mediamon/mediamon; media monitoring)"
     connect_timeout: float = Field(default=10.0, gt=0)
     read_timeout: float = Field(default=20.0, gt=0)
-    download_timeout: float = Field(default=60.0, gt=0)  # a whole response body
+    download_timeout: float = Field(default=60.0, gt=0)  # a whole fetch: connect, headers, 1xx, body, retries
     max_feed_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
     max_page_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
     max_redirects: int = Field(default=5, ge=0)
