@@ -136,7 +136,7 @@ def rollup_counts(
         rows.extend(
             CountRow(kind, key, stance, _start(at), int(n))
             # Core rows: a week of hourly counters is some 16,000 rows, each slower through the ORM.
-            for key, stance, at, n in session.connection().execute(query)
+            for key, stance, at, n in session.connection().execute(query).all()
         )
     return rows
 
