@@ -6,9 +6,17 @@ Prints, for 1 and then 2 worker processes (``--workers``):
   article (``min(fetch_log.started_at - duration)`` to ``max(article.processed_at)``), and the
   wall time from starting the processes until the database showed every article processed,
 * how the articles ended (done / duplicate / failed),
-* memory per worker right after processing: VmRSS of the worker's main process and of its
-  pool processes (from ``/proc``), plus the proportional share (Pss) of the whole tree, since
-  forked pool processes share pages with their parent and summing RSS counts those twice.
+* memory per worker right after processing: the proportional set size (PSS, from
+  ``/proc/PID/smaps_rollup``) of the worker's main process and of each of its pool processes,
+  and their sum. Forked pool processes share pages with their parent (the embedding model is
+  loaded before the pool forks); RSS counts a shared page in every process, PSS splits it
+  between them, so the PSS of the processes adds up to what the worker really costs,
+* recovery after a SIGKILL (``--recovery``, on by default): once every article is processed, a
+  feed with one more article is added whose page stalls; the ``mediamon worker`` whose pool is
+  downloading it (found from its socket to that page's server, in ``/proc``) is SIGKILLed,
+  main process and pool together, and a replacement is started, as a supervisor would. The
+  figure is the time from the kill until the article is processed, by the service's default
+  lease, heartbeat and sweeper settings (nothing is overridden for it).
 
 The pages are spread over ``--hosts`` loopback host names (127.0.0.1, 127.0.0.2, …, one local
 HTTP server each; 20 by default), and consecutive entries of each feed point at different
@@ -23,11 +31,14 @@ pages where no position survives extraction are left out of the rotation), so th
 fingerprint never short-circuits matching. Every fifth article also gets a paragraph on the
 knowledge base's theme (Taliban, ISI, TTP), so the matcher does real work.
 
-Each worker count gets a fresh ``mediamon_bench`` database (``alembic upgrade head``) and an
-emptied Redis database; the workers, beat and the HTTP server all share this machine's cores
-with PostgreSQL and Redis, so the figures are a floor for the service, not its ceiling.
+Each worker count gets a fresh ``mediamon_bench_service_<pid>`` database (``alembic upgrade
+head``) and broker keys under a prefix of this process's own in Redis database 8 (deleted
+afterwards), so two benchmarks on one machine never touch each other's data. The workers, beat
+and the HTTP server all share this machine's cores with PostgreSQL and Redis, so the figures
+are a floor for the service, not its ceiling.
 
-Run: ``.venv/bin/python -m bench.service [--articles N] [--workers 1,2] [--concurrency 1]``.
+Run: ``.venv/bin/python -m bench.service [--articles N] [--workers 1,2] [--concurrency 1]
+[--no-recovery] [--recovery-timeout S]``.
 """
 
 from __future__ import annotations
@@ -37,10 +48,13 @@ import contextlib
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -65,10 +79,11 @@ from tests.support.corpus_site import (
 )
 
 PG_ADMIN_DSN = os.environ.get("MEDIAMON_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
-BENCH_DATABASE = "mediamon_bench"
-#: Redis database 8, which no test uses: the service tests take 10-15 (one per xdist worker),
-#: tests/workers 9 (they push non-Celery items onto lists there), and 0 is everyone's default.
+BENCH_DATABASE = f"mediamon_bench_service_{os.getpid()}"
+#: Redis database 8, which the tests never take (tests.support.redis_keys), and a key prefix of
+#: this process: kombu, the quarantine and the politeness slots keep their keys under it.
 BROKER_URL = "redis://127.0.0.1:6379/8"
+BROKER_KEY_PREFIX = f"mediamon-bench-service:{os.getpid()}:"
 FEEDS = 20
 THEME_EVERY = 5
 POLL_S = 0.5
@@ -195,9 +210,11 @@ def drop_database() -> None:
 
 
 def flush_broker() -> None:
+    """Delete this benchmark's broker keys (the database may hold another run's)."""
     client = redis.Redis.from_url(BROKER_URL)
     try:
-        client.flushdb()
+        for key in client.scan_iter(match=f"{BROKER_KEY_PREFIX}*", count=1000):
+            client.delete(key)
     finally:
         client.close()
 
@@ -207,12 +224,12 @@ def service_env(url: str, articles: int, hosts: list[str]) -> dict[str, str]:
     env.update(
         MEDIAMON_DATABASE_URL=url,
         MEDIAMON_BROKER_URL=BROKER_URL,
+        MEDIAMON_BROKER_KEY_PREFIX=BROKER_KEY_PREFIX,
         MEDIAMON_ALLOWED_PRIVATE_HOSTS=",".join(hosts),
         MEDIAMON_DISPATCH_INTERVAL_S="1",
         MEDIAMON_MAX_ENTRIES_PER_POLL=str(max(articles, 1)),
-        # The sweeper must not re-enqueue rows that are merely waiting in a long queue.
-        MEDIAMON_SWEEP_INTERVAL_S="86400",
-        MEDIAMON_SWEEP_AFTER_S="86400",
+        # The lease, heartbeat and sweeper settings are the defaults: the recovery figure is
+        # what a deployment gets (and the sweeper never re-enqueues rows waiting in a queue).
     )
     return env
 
@@ -245,37 +262,49 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @dataclass(frozen=True)
+class ProcessMemory:
+    pid: int
+    role: str  # "main" (the worker's own process) or "pool" (a prefork pool process)
+    rss_kib: int
+    pss_kib: int  # proportional set size: each shared page split between the processes mapping it
+
+
+@dataclass(frozen=True)
 class TreeMemory:
-    main_kib: int
-    children_kib: list[int]
-    pss_kib: int  # proportional set size of the whole tree: shared pages counted once
+    processes: list[ProcessMemory]
 
     @property
-    def total_kib(self) -> int:
-        return self.main_kib + sum(self.children_kib)
+    def pss_kib(self) -> int:
+        """What the worker costs: PSS adds up (a page shared by n processes counts 1/n in each)."""
+        return sum(p.pss_kib for p in self.processes)
+
+    @property
+    def rss_kib(self) -> int:
+        return sum(p.rss_kib for p in self.processes)
+
+    def role(self, role: str) -> list[ProcessMemory]:
+        return [p for p in self.processes if p.role == role]
 
 
-def _status_kib(pid: int, field_name: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field_name + ":"):
-            return int(line.split()[1])
-    return 0
-
-
-def _pss_kib(pid: int) -> int:
+def _rollup_kib(pid: int, field_name: str) -> int:
+    """One field of ``/proc/PID/smaps_rollup`` (the kernel's sum over every mapping), in KiB."""
     try:
         text = Path(f"/proc/{pid}/smaps_rollup").read_text()
     except OSError:
         return 0
     for line in text.splitlines():
-        if line.startswith("Pss:"):
+        if line.startswith(field_name + ":"):
             return int(line.split()[1])
     return 0
 
 
 def _children(pid: int) -> list[int]:
     found: list[int] = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return found
+    for task in tasks:
         try:
             found += [int(child) for child in (task / "children").read_text().split()]
         except OSError:
@@ -283,19 +312,151 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def tree_memory(pid: int) -> TreeMemory:
-    """VmRSS of ``pid`` and of each of its descendants (the prefork pool), plus the tree's Pss."""
-    descendants: list[int] = []
+def descendants(pid: int) -> list[int]:
+    found: list[int] = []
     queue = _children(pid)
     while queue:
         child = queue.pop()
-        descendants.append(child)
+        found.append(child)
         queue += _children(child)
+    return found
+
+
+def tree_memory(pid: int) -> TreeMemory:
+    """PSS and RSS of ``pid`` (a worker's main process) and of each of its pool processes."""
     return TreeMemory(
-        main_kib=_status_kib(pid, "VmRSS"),
-        children_kib=[_status_kib(child, "VmRSS") for child in descendants],
-        pss_kib=sum(_pss_kib(p) for p in [pid, *descendants]),
+        [
+            ProcessMemory(p, "main" if p == pid else "pool", _rollup_kib(p, "Rss"), _rollup_kib(p, "Pss"))
+            for p in [pid, *descendants(pid)]
+        ]
     )
+
+
+# --------------------------------------------------------------------------- recovery after SIGKILL
+
+#: The host of the page that stalls (beyond the --hosts range: its server serves nothing else,
+#: so a connection to it is the download of that page).
+RECOVERY_HOST = f"127.0.0.{FEEDS + 1}"
+RECOVERY_PATH = "/stall/victim.html"
+
+
+class StallingPage:
+    """A page whose first request stalls (no byte sent) until :meth:`release`; later requests
+    get the page at once. The fetcher's read timeout (20 s by default) is far longer than the
+    moment the bench needs to find and kill the worker downloading it."""
+
+    def __init__(self, site: CorpusSite, feed_site: CorpusSite, body: bytes) -> None:
+        self.site = site
+        self.arrived = threading.Event()
+        self._released = threading.Event()
+        self._first = True
+        self._lock = threading.Lock()
+
+        def handler(request: Request) -> Response:
+            with self._lock:
+                first, self._first = self._first, False
+            if first:
+                self.arrived.set()
+                self._released.wait(600)
+            return Response(200, body, {"Content-Type": "text/html; charset=utf-8"})
+
+        site.add_route(RECOVERY_PATH, handler)
+        item = FeedItem("Stalled dispatch", site.url(RECOVERY_PATH), guid="urn:mediamon-bench:recovery")
+        # The feed lives on another host: a worker that polled it may keep its connection open,
+        # and only the download of the page may connect to this site.
+        feed_site.set_static("/feeds/recovery.rss", build_rss([item]), content_type="application/rss+xml")
+        self.url = site.url(RECOVERY_PATH)
+        self.feed_url = feed_site.url("/feeds/recovery.rss")
+
+    def release(self) -> None:
+        self._released.set()
+
+
+def _proc_net_address(host: str, port: int) -> str:
+    """``host:port`` as ``/proc/net/tcp`` writes it (IPv4 in host byte order, hex)."""
+    return f"{socket.inet_aton(host)[::-1].hex().upper()}:{port:04X}"
+
+
+def connected_to(host: str, port: int, pids: list[int]) -> set[int]:
+    """Which of ``pids`` hold an established TCP connection to ``host:port``."""
+    remote = _proc_net_address(host, port)
+    inodes = {
+        fields[9]
+        for line in Path("/proc/net/tcp").read_text().splitlines()[1:]
+        if (fields := line.split())[2] == remote and fields[3] == "01"  # 01: ESTABLISHED
+    }
+    holders: set[int] = set()
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    link = os.readlink(fd)
+                    if link.startswith("socket:[") and link[8:-1] in inodes:
+                        holders.add(pid)
+    return holders
+
+
+@dataclass
+class Recovery:
+    seconds: float | None  # from the kill to the article processed; None: not within the timeout
+    timeout: float
+    state: str = ""
+
+
+def article_state(engine: Engine, url: str) -> str | None:
+    with engine.connect() as conn:
+        state = conn.execute(select(Article.state).where(Article.url == url)).scalar()
+    return None if state is None else str(state)
+
+
+def measure_recovery(
+    engine: Engine,
+    page: StallingPage,
+    workers: list[subprocess.Popen[bytes]],
+    respawn: Callable[[int], subprocess.Popen[bytes]],
+    timeout: float,
+) -> Recovery:
+    """Kill the worker downloading the stalled page, start a replacement, time the article's recovery."""
+    with engine.begin() as conn:
+        conn.execute(insert(Feed), [{"url": page.feed_url}])
+    if not page.arrived.wait(timeout):
+        print("  recovery: no worker fetched the stalled page")
+        return Recovery(None, timeout, "never fetched")
+    host, port = RECOVERY_HOST, page.site.port
+    holder: int | None = None
+    deadline = time.monotonic() + 30
+    while holder is None and time.monotonic() < deadline:
+        for index, worker in enumerate(workers):
+            if connected_to(host, port, [worker.pid, *descendants(worker.pid)]):
+                holder = index
+                break
+        else:
+            time.sleep(0.05)
+    if holder is None:
+        print("  recovery: could not tell which worker downloads the stalled page")
+        return Recovery(None, timeout, "holder not found")
+    victim = workers[holder]
+    os.killpg(victim.pid, signal.SIGKILL)
+    killed = time.monotonic()
+    victim.wait(timeout=30)
+    workers[holder] = respawn(holder)
+    print(f"  recovery: SIGKILLed worker {holder + 1} (pid {victim.pid}, main and pool) mid-download")
+    state: str | None = None
+    last_print = killed
+    while time.monotonic() - killed < timeout:
+        state = article_state(engine, page.url)
+        if state in FINAL_STATES:
+            seconds = time.monotonic() - killed
+            print(f"  recovery: the article was {state} {seconds:.1f} s after the kill", flush=True)
+            return Recovery(seconds, timeout, state)
+        if time.monotonic() - last_print >= 15:
+            last_print = time.monotonic()
+            print(f"  recovery: {last_print - killed:5.0f} s after the kill, the article is {state}")
+        time.sleep(POLL_S)
+    return Recovery(None, timeout, state or "")
+
+
+FINAL_STATES = frozenset({ArticleState.DONE.value, ArticleState.DUPLICATE.value, ArticleState.FAILED.value})
 
 
 # --------------------------------------------------------------------------- one run
@@ -310,6 +471,7 @@ class RunResult:
     wall_s: float = 0.0
     span_s: float = 0.0  # first poll to last stored article, from the database's timestamps
     memory: list[TreeMemory] = field(default_factory=list)
+    recovery: Recovery | None = None
     timed_out: bool = False
 
     @property
@@ -341,6 +503,8 @@ def run(
     concurrency: int,
     logs: Path,
     timeout: float,
+    stalling: StallingPage | None,
+    recovery_timeout: float,
 ) -> RunResult:
     result = RunResult(workers, concurrency, articles)
     url = recreate_database()
@@ -348,13 +512,19 @@ def run(
     engine = make_engine(url)
     with engine.begin() as conn:
         conn.execute(insert(Feed), [{"url": feed_url} for feed_url in feed_urls])
-    env = service_env(url, articles, hosts)
+    env = service_env(url, articles, [*hosts, RECOVERY_HOST])
     processes: list[subprocess.Popen[bytes]] = []
+
+    def start_worker(index: int, suffix: str = "") -> subprocess.Popen[bytes]:
+        name = f"w{index + 1}{suffix}"
+        args = ("worker", "--concurrency", str(concurrency), "--hostname", f"{name}@%h")
+        process = spawn(env, logs, f"w{workers}-worker-{name}.log", *args)
+        processes.append(process)
+        return process
+
     try:
         started = time.monotonic()
-        for k in range(1, workers + 1):
-            args = ("worker", "--concurrency", str(concurrency), "--hostname", f"w{k}@%h")
-            processes.append(spawn(env, logs, f"w{workers}-worker{k}.log", *args))
+        running = [start_worker(k) for k in range(workers)]
         beat_args = ("beat", "--schedule", str(logs / f"w{workers}-beat-schedule"))
         processes.append(spawn(env, logs, f"w{workers}-beat.log", *beat_args))
         deadline = started + timeout
@@ -380,10 +550,16 @@ def run(
                 break
             time.sleep(POLL_S)
         result.wall_s = time.monotonic() - started
-        result.memory = [tree_memory(p.pid) for p in processes[:workers] if p.poll() is None]
+        result.memory = [tree_memory(p.pid) for p in running if p.poll() is None]
         result.states = count_states(engine)
         result.span_s = processing_span(engine)
+        if stalling is not None and not result.timed_out:
+            result.recovery = measure_recovery(
+                engine, stalling, running, lambda k: start_worker(k, "-replacement"), recovery_timeout
+            )
     finally:
+        if stalling is not None:
+            stalling.release()
         for process in processes:
             stop(process)
         engine.dispose()
@@ -395,7 +571,33 @@ def run(
 # --------------------------------------------------------------------------- report
 
 
-def print_report(results: list[RunResult], skipped: list[str], usable: int, hosts: list[str]) -> None:
+def _mib(kib: int) -> str:
+    return f"{kib / 1024:.0f}"
+
+
+def memory_text(m: TreeMemory) -> str:
+    """``main 290 + pool 402 = 692 MiB PSS (RSS 640 + 660)`` for one worker."""
+    main, pool = m.role("main"), m.role("pool")
+    pss = " + ".join([*(f"main {_mib(p.pss_kib)}" for p in main), *(f"pool {_mib(p.pss_kib)}" for p in pool)])
+    rss = " + ".join(_mib(p.rss_kib) for p in [*main, *pool])
+    return f"{pss} = {_mib(m.pss_kib)} MiB PSS (RSS {rss})"
+
+
+def recovery_text(r: RunResult) -> str:
+    if r.recovery is None:
+        return "-"
+    if r.recovery.seconds is None:
+        return f"> {r.recovery.timeout:.0f} s ({r.recovery.state or 'not processed'})"
+    return f"{r.recovery.seconds:.0f} s"
+
+
+def print_report(
+    results: list[RunResult],
+    skipped: list[str],
+    usable: int,
+    hosts: list[str],
+    load_before: tuple[float, ...],
+) -> None:
     cores = os.cpu_count() or 0
     print()
     print(
@@ -406,20 +608,18 @@ def print_report(results: list[RunResult], skipped: list[str], usable: int, host
     if skipped:
         print(f"  corpus pages left out (injected text did not survive extraction): {', '.join(skipped)}")
     header = (
-        f"{'workers':>7} {'conc':>4} {'articles':>8} {'seconds':>8} {'art/s':>7} {'wall s':>7} "
-        f"{'done':>6} {'dup':>5} {'failed':>6}  memory per worker after processing"
+        f"{'workers':>7} {'conc':>4} {'articles':>8} {'seconds':>8} {'art/s':>7} {'/worker':>7} "
+        f"{'wall s':>7} {'done':>6} {'dup':>5} {'failed':>6} {'recovery':>9}  "
+        "memory per worker after processing"
     )
     print(header)
     for r in results:
-        memory = "; ".join(
-            f"{m.main_kib / 1024:.0f} + {'+'.join(f'{c / 1024:.0f}' for c in m.children_kib) or '0'}"
-            f" = {m.total_kib / 1024:.0f} MiB RSS (Pss {m.pss_kib / 1024:.0f})"
-            for m in r.memory
-        )
+        memory = "; ".join(memory_text(m) for m in r.memory)
         print(
             f"{r.workers:>7} {r.concurrency:>4} {r.articles:>8} {r.span_s:>8.1f} {r.rate:>7.1f} "
-            f"{r.wall_s:>7.1f} "
-            f"{r.states.get('done', 0):>6} {r.states.get('duplicate', 0):>5} {r.states.get('failed', 0):>6}  "
+            f"{r.rate / r.workers:>7.1f} {r.wall_s:>7.1f} "
+            f"{r.states.get('done', 0):>6} {r.states.get('duplicate', 0):>5} {r.states.get('failed', 0):>6} "
+            f"{recovery_text(r):>9}  "
             f"{memory}{'  (INCOMPLETE: timed out)' if r.timed_out else ''}"
         )
     if len(results) >= 2 and results[0].rate > 0:
@@ -430,8 +630,13 @@ def print_report(results: list[RunResult], skipped: list[str], usable: int, host
         "the processes (includes start-up) until the 0.5 s database poll saw every article processed."
     )
     print(
-        "memory = VmRSS of the worker's main process + each pool process (shared copy-on-write pages "
-        "counted in each); Pss splits shared pages between them."
+        "recovery = from the SIGKILL of the worker (main and pool) downloading an article until that "
+        "article was processed (a replacement worker started at once); default lease and sweeper settings."
+    )
+    print(
+        "memory = PSS of the worker's main process and of each pool process (smaps_rollup): shared "
+        "copy-on-write pages split between the processes, so the sum is the worker's cost; RSS counts "
+        "them in each."
     )
     delay = Settings.model_fields["host_min_delay_s"].default
     print(
@@ -443,7 +648,8 @@ def print_report(results: list[RunResult], skipped: list[str], usable: int, host
     load = os.getloadavg()
     print(
         f"machine: {cores} cores, shared by the worker(s), beat, PostgreSQL, Redis and the HTTP server "
-        f"(this process); load average now {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}."
+        f"(this process); load average before {load_before[0]:.2f} {load_before[1]:.2f} "
+        f"{load_before[2]:.2f}, now {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}."
     )
 
 
@@ -462,6 +668,15 @@ def main() -> None:
     )
     parser.add_argument("--logs", type=Path, default=None, help="keep the processes' logs here")
     parser.add_argument("--timeout", type=float, default=None, help="seconds per run (default 120 + N/2)")
+    parser.add_argument(
+        "--recovery",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="after each run, SIGKILL the worker downloading a stalled page and time its recovery",
+    )
+    parser.add_argument(
+        "--recovery-timeout", type=float, default=600.0, help="longest wait for the killed worker's article"
+    )
     args = parser.parse_args()
     # Stopped from outside (kill, a CI timeout): unwind, so the processes and database are cleaned up.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
@@ -469,10 +684,11 @@ def main() -> None:
     counts = [int(part) for part in args.workers.split(",") if part.strip()]
     hosts = [f"127.0.0.{k}" for k in range(1, min(max(args.hosts, 1), FEEDS) + 1)]
     timeout = args.timeout if args.timeout is not None else 120 + articles / 2
+    load_before = os.getloadavg()
 
     print(
         f"articles N = {articles}, workers {counts}, concurrency {args.concurrency}, "
-        f"{len(hosts)} host(s), {os.cpu_count()} cores"
+        f"{len(hosts)} host(s), {os.cpu_count()} cores, load average {load_before[0]:.2f}"
     )
     started = time.perf_counter()
     templates, skipped = prepare_templates()
@@ -480,6 +696,7 @@ def main() -> None:
     results = []
     with contextlib.ExitStack() as stack:
         sites = [stack.enter_context(CorpusSite(host)) for host in hosts]
+        recovery_site = stack.enter_context(CorpusSite(RECOVERY_HOST))
         if args.logs is not None:
             args.logs.mkdir(parents=True, exist_ok=True)
         workdir = args.logs or Path(
@@ -488,11 +705,20 @@ def main() -> None:
         feed_urls = serve(sites, templates, articles)
         for workers in counts:
             print(f"run: {workers} worker(s) x concurrency {args.concurrency}", flush=True)
-            results.append(run(feed_urls, hosts, articles, workers, args.concurrency, workdir, timeout))
+            # A page of its own per run: only its first request stalls.
+            page = templates[0].render(articles)
+            stalling = StallingPage(recovery_site, sites[0], page) if args.recovery else None
+            results.append(
+                run(
+                    *(feed_urls, hosts, articles, workers, args.concurrency, workdir, timeout),
+                    stalling,
+                    args.recovery_timeout,
+                )
+            )
             if results[-1].timed_out:
                 for log in sorted(Path(workdir).glob("*.log")):
                     print(f"--- {log.name}\n{log.read_text(errors='replace')[-2000:]}")
-    print_report(results, skipped, len(templates), hosts)
+    print_report(results, skipped, len(templates), hosts, load_before)
 
 
 if __name__ == "__main__":

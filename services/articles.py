@@ -8,7 +8,9 @@ downloads the page (``ingest.http``), cleans it (``ingest.clean``), fingerprints
 The one-shot run calls :meth:`ArticleProcessor.fetch` (network, in a thread) then
 :meth:`ArticleProcessor.complete` (CPU and one transaction). The service splits the same work
 over two queues: :meth:`ArticleProcessor.stage` downloads and keeps the page,
-:meth:`ArticleProcessor.extract` finishes it.
+:meth:`ArticleProcessor.extract` finishes it. Each of the two claims the article first and holds
+a lease on it while it works (``services.leases``): a killed worker's article is taken again
+once its lease runs out, a live worker's never.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from matching.matcher import Matcher
 from schema import queries, writes
 from schema.models import Article, ArticleState, Page
 from schema.writes import dated_columns
+from services.leases import ArticleLeases, LeasePolicy
 from services.limits import WriteLimits, elapsed_ms, utc_now
 
 #: Downloads tried per article before a soft failure (404, 5xx, timeout) becomes final.
@@ -46,6 +49,11 @@ class ArticleProcessor:
     matcher: Matcher
     limits: WriteLimits = field(default_factory=WriteLimits)
     clock: Callable[[], datetime] = utc_now
+    lease: LeasePolicy = field(default_factory=LeasePolicy)  # the service's claims (stage, extract)
+
+    @property
+    def leases(self) -> ArticleLeases:
+        return ArticleLeases(self.sessions, self.lease, self.clock)
 
     def fetch(self, article_id: int) -> FetchResult | None:
         """Network only: download a pending article's page (None if it is no longer pending)."""
@@ -59,11 +67,16 @@ class ArticleProcessor:
     def stage(self, article_id: int) -> ArticleReport:
         """The service's network half: download the page and keep it for :meth:`extract`.
 
-        A failed download is recorded at once (retry or failure), as in :meth:`complete`.
+        A failed download is recorded at once (retry or failure), as in :meth:`complete`. The
+        article is claimed first (skipped if another task holds it) and held while it downloads.
         """
-        fetched = self.fetch(article_id)
-        if fetched is None:
-            return ArticleReport(article_id, ArticleOutcome.SKIPPED)
+        with self.leases.holding(article_id, ArticleState.PENDING) as lease:
+            if lease is None:
+                return ArticleReport(article_id, ArticleOutcome.SKIPPED)
+            fetched = self.fetcher.fetch(lease.url, max_bytes=self.limits.max_page_bytes, accept=PAGE_ACCEPT)
+            return self._stage(article_id, fetched)
+
+    def _stage(self, article_id: int, fetched: FetchResult) -> ArticleReport:
         if not fetched.ok or not _looks_like_html(fetched):
             return self.complete(article_id, fetched)
         with self.sessions.begin() as session:
@@ -82,25 +95,30 @@ class ArticleProcessor:
                 )
             )
             article.state = ArticleState.FETCHED
+            article.lease_until = article.lease_owner = None  # for the extract task to claim
         return ArticleReport(
             article_id, ArticleOutcome.FETCHED, timings_ms={"fetch": float(fetched.elapsed_ms)}
         )
 
     def extract(self, article_id: int) -> ArticleReport:
-        """The service's CPU half: clean, match and store a page staged by :meth:`stage`."""
-        with self.sessions() as session:
-            page = session.get(Page, article_id)
-            if page is None:
+        """The service's CPU half: clean, match and store a page staged by :meth:`stage`
+        (claimed and held as there)."""
+        with self.leases.holding(article_id, ArticleState.FETCHED) as lease:
+            if lease is None:
                 return ArticleReport(article_id, ArticleOutcome.SKIPPED)
-            fetched = FetchResult(
-                url=page.final_url,
-                final_url=page.final_url,
-                status=page.status,
-                content=page.content,
-                headers={"content-type": page.content_type},
-                elapsed_ms=page.elapsed_ms,
-            )
-        return self.complete(article_id, fetched)
+            with self.sessions() as session:
+                page = session.get(Page, article_id)
+                if page is None:
+                    return ArticleReport(article_id, ArticleOutcome.SKIPPED)
+                fetched = FetchResult(
+                    url=page.final_url,
+                    final_url=page.final_url,
+                    status=page.status,
+                    content=page.content,
+                    headers={"content-type": page.content_type},
+                    elapsed_ms=page.elapsed_ms,
+                )
+            return self.complete(article_id, fetched)
 
     def complete(self, article_id: int, fetched: FetchResult | None) -> ArticleReport:
         """Clean, fingerprint, match and store a fetched page, in one transaction.
@@ -122,8 +140,10 @@ class ArticleProcessor:
             article = session.get(Article, article_id, with_for_update=True)
             if article is None or article.state not in (ArticleState.PENDING, ArticleState.FETCHED):
                 return ArticleReport(article_id, ArticleOutcome.SKIPPED)
-            # The staged page (service path) is consumed by this transaction, whatever the outcome.
+            # The staged page (service path) is consumed by this transaction, whatever the outcome,
+            # and the article's lease (service path) is given back with it.
             session.execute(delete(Page).where(Page.article_id == article_id))
+            article.lease_until = article.lease_owner = None
             article.attempts += 1
             article.final_url, article.http_status = fetched.final_url, fetched.status
             if not fetched.ok:
@@ -209,6 +229,11 @@ class ArticleProcessor:
         """Fetch and complete one article in one go (the service splits this into stage and extract).
         Safe to run twice."""
         return self.complete(article_id, self.fetch(article_id))
+
+    def reclaim_expired(self, limit: int) -> list[tuple[int, ArticleState]]:
+        """Articles whose worker died while it held them (lease run out), leases cleared: the
+        sweeper enqueues them again at once, whatever the queues hold (their messages were taken)."""
+        return self.leases.reclaim_expired(limit)
 
     def stale(self, state: ArticleState, older_than_s: int, limit: int) -> list[int]:
         """Articles left in ``state`` longer than a task should take (the sweeper's work list)."""

@@ -10,6 +10,13 @@ worker process dies (``reject_on_worker_lost``); each worker process takes one m
 time (prefetch 1) so a slow site cannot hold others hostage; results are not stored. A message
 no worker can read is set aside, not fatal (``workers.broker``). Every key in the broker's Redis
 carries ``settings.broker_key_prefix``, so several deployments can share one Redis database.
+
+An article in the hands of a worker that dies is not lost for long: fetch and extract hold a
+lease on their article, renewed while they work, and the beat's sweeper re-enqueues an article
+whose lease ran out (``services.leases``, which also says why kombu's visibility timeout is not
+that mechanism).
+A worker builds its matcher before its pool forks and trims its heap after each task
+(``workers.memory``, connected here).
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from celery import Celery
 from kombu.entity import Exchange, Queue
 
 from config.settings import Settings
+from workers import memory  # noqa: F401 -- connects its worker_init, task_postrun handlers
 from workers.schedule import beat_schedule
 
 DEFAULT_BROKER_URL = "redis://localhost:6379/0"

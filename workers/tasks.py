@@ -9,19 +9,27 @@ An article's way through the queues::
     poll_feed           (feeds, I/O)   feed → pending articles    → fetch_article × new
     fetch_article       (fetch, I/O)   download, stage the page   → extract_article
     extract_article     (extract, CPU) clean, match, store
-    sweep_stale_articles (maintenance) re-enqueue pending/fetched rows whose message was lost
+    sweep_stale_articles (maintenance) re-enqueue articles whose worker died (lease run out)
+                                       and pending/fetched rows whose message was lost
 
 Every task is idempotent: a redelivered ``poll_feed`` inserts nothing twice (unique canonical
 URLs); a redelivered ``fetch_article``/``extract_article`` skips an article that has moved
-on. If the broker is unreachable when follow-ups are enqueued, the rows stay in the database
-and the sweeper enqueues them later: nothing accepted is lost.
+on, or that another task holds (``services.leases``: fetch and extract claim their article and
+renew the claim while they work). If the broker is unreachable when follow-ups are enqueued, the
+rows stay in the database and the sweeper enqueues them later: nothing accepted is lost.
+
+The matcher (knowledge base, embedding model, claim vectors) is built once per worker: in the
+worker's main process before the pool forks (``workers.memory``), so every pool process shares
+its pages, or else in each process at its first task.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import cache
 
 from amqp.exceptions import ChannelError
@@ -31,9 +39,19 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from config.settings import Settings
 from ingest.outcomes import ArticleOutcome, ArticleReport
+from matching.matcher import Matcher
 from schema.models import ArticleState
 from services.knowledge import sync_kb
-from services.wiring import Delivery, Store, WritePath, build_delivery, build_write_path, open_store
+from services.leases import LeasePolicy
+from services.wiring import (
+    Delivery,
+    Store,
+    WritePath,
+    build_delivery,
+    build_matcher,
+    build_write_path,
+    open_store,
+)
 
 log = logging.getLogger("mediamon.tasks")
 
@@ -60,10 +78,30 @@ def _store() -> Store:
     return open_store(_settings(), migrate=False)
 
 
+#: Matchers built in this process, per Settings object (an app's; tests build apps of their own).
+#: Keyed by identity, the Settings kept alongside so the id is never reused; Settings holds lists
+#: and cannot be hashed.
+_matchers: dict[int, tuple[Settings, Matcher]] = {}
+
+
+def matcher(settings: Settings) -> Matcher:
+    """The matcher of a worker. Pure (no socket, no connection), so a worker's main process may
+    build it before the pool forks."""
+    built = _matchers.get(id(settings))
+    if built is None:
+        started = time.perf_counter()
+        built = _matchers[id(settings)] = (settings, build_matcher(settings))
+        log.info("matcher built in %.1f s (process %d)", time.perf_counter() - started, os.getpid())
+    return built[1]
+
+
 @cache
 def _services() -> WritePath:
     """One set of write-path services per worker process, built from the app's Settings."""
-    built = build_write_path(_settings(), _store())
+    settings = _settings()
+    built = build_write_path(settings, _store(), matcher(settings))
+    lease = LeasePolicy(settings.article_lease_s, settings.article_heartbeat_s)
+    built = replace(built, articles=replace(built.articles, lease=lease))
     # Matches reference the entity and claim rows of this knowledge-base version.
     sync_kb(built.articles.sessions, built.articles.matcher.kb)
     return built
@@ -140,22 +178,30 @@ def plan_alerts() -> int:
 
 @shared_task(name="workers.tasks.sweep_stale_articles", ignore_result=True, **RETRY)
 def sweep_stale_articles(older_than_s: int = 900, limit: int = 5000) -> int:
-    """Re-enqueue articles left pending or fetched (a lost message, a broker restart, a killed worker).
+    """Re-enqueue the articles whose worker died, and those whose message was lost.
 
-    Only while the queue that would hold their message is empty: a row untouched for a while
-    behind a long backlog is waiting its turn, not lost, and must not be queued twice.
+    1. A task that claimed an article renews its lease while it works; a lease that ran out
+       means the worker died (SIGKILL, out of memory) with the article in hand. Its message was
+       taken, so it is enqueued again at once, whatever the queues hold (``services.leases``).
+    2. An article nobody holds, left pending or fetched for ``older_than_s`` (a message lost
+       with a broker restart, a soft failure waiting for its next attempt): only while the queue
+       that would hold its message is empty, since behind a long backlog it is waiting its turn.
     """
     articles = _services().articles
-    pending: list[int] = []
-    fetched: list[int] = []
+    reclaimed = articles.reclaim_expired(limit)
+    pending = [article_id for article_id, state in reclaimed if state is ArticleState.PENDING]
+    fetched = [article_id for article_id, state in reclaimed if state is ArticleState.FETCHED]
     if _queue_is_empty(fetch_article.name):
-        pending = articles.stale(ArticleState.PENDING, older_than_s, limit)
+        pending += articles.stale(ArticleState.PENDING, older_than_s, limit)
     if _queue_is_empty(extract_article.name):
-        fetched = articles.stale(ArticleState.FETCHED, older_than_s, limit)
+        fetched += articles.stale(ArticleState.FETCHED, older_than_s, limit)
+    pending, fetched = list(dict.fromkeys(pending)), list(dict.fromkeys(fetched))
     _enqueue(fetch_article, pending)
     _enqueue(extract_article, fetched)
     if pending or fetched:
-        log.info("sweep pending=%d fetched=%d", len(pending), len(fetched))
+        log.info(
+            "sweep pending=%d fetched=%d (lease expired: %d)", len(pending), len(fetched), len(reclaimed)
+        )
     return len(pending) + len(fetched)
 
 

@@ -1,9 +1,13 @@
 """Fixtures for the service tests: real `mediamon worker`/`mediamon beat` processes on the
 machine's Redis and PostgreSQL (see test_service.py and test_service_faults.py).
 
-Another test run may use the same servers at the same time: each test's service keeps its Redis
-keys under a prefix of its own (``MEDIAMON_BROKER_KEY_PREFIX``) and the database is one per run
-and xdist worker (tests.support.databases)."""
+Another test run may use the same servers at the same time: each test process has a Redis
+database of its own (``tests.support.redis_keys``, chosen by a lock), each test's service keeps
+its keys there under a prefix of the test's own (``MEDIAMON_BROKER_KEY_PREFIX``), and the
+PostgreSQL database is one per run and xdist worker (``tests.support.databases``). Articles are
+leased for 6 s with a heartbeat every 0.5 s (``services.leases``), so a dead worker's article
+comes back within the test's patience and a heartbeat late by seconds on a loaded machine still
+keeps a live one's."""
 
 from __future__ import annotations
 
@@ -54,6 +58,8 @@ def service_env(pg_url: str, broker_url: str, broker_key_prefix: str, tmp_path: 
         MEDIAMON_DISPATCH_INTERVAL_S="1",
         MEDIAMON_SWEEP_INTERVAL_S="2",
         MEDIAMON_SWEEP_AFTER_S="3",
+        MEDIAMON_ARTICLE_LEASE_S="6",
+        MEDIAMON_ARTICLE_HEARTBEAT_S="0.5",
         MEDIAMON_HTTP_RETRIES="0",
         MEDIAMON_HOST_MIN_DELAY_S="0.05",
     )

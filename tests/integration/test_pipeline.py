@@ -27,6 +27,7 @@ from services.polling import FeedPoller
 from services.run_once import run_once
 from services.wiring import WritePath
 from tests.support.corpus_site import PAGES_DIR, CorpusSite, FeedItem, Response, build_rss, load_manifest
+from tests.support.redis_keys import REDIS_URL
 
 SEEDS_DIR = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 
@@ -387,7 +388,7 @@ def test_a_poll_that_cannot_get_a_host_slot_is_logged_as_a_soft_failure(sessions
     """A politeness slot that stays taken (another worker holds the host) ends the poll as an
     outcome with a fetch-log row, not as an exception that leaves no trace."""
     site.set_static("/feeds/busy.rss", build_rss([]), content_type="application/rss+xml")
-    client = redis.Redis.from_url("redis://127.0.0.1:6379/0", socket_connect_timeout=2)
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
     prefix = f"mediamon-test:{uuid.uuid4().hex}:host:"
     gate = RedisHostGate(client, max_concurrent=1, min_delay_s=0, wait_timeout_s=0.3, prefix=prefix)
     policy = FetchPolicy(

@@ -1,5 +1,6 @@
 """The background service for real: `mediamon worker` and two `mediamon beat` processes on the
-machine's Redis and PostgreSQL, polling feeds served by the local corpus site."""
+machine's Redis and PostgreSQL, polling feeds served by the local corpus site; every Redis key
+the service writes is under its own prefix, in the test process's own database."""
 
 from __future__ import annotations
 
@@ -16,15 +17,20 @@ from schema.models import Article, ArticleState, ClaimMatch, Feed, FetchLog
 from tests.integration.conftest import wait_for
 from tests.integration.test_pipeline import seed_page
 from tests.support.corpus_site import CorpusSite, FeedItem, build_rss, corpus_items
+from tests.support.redis_keys import prefixed_keys
 
 SEEDS_DIR = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 
 
 @pytest.mark.integration
 def test_worker_and_two_beats_poll_each_feed_once_and_store_every_article(
-    service_env, spawn, tmp_path, request
+    service_env, spawn, tmp_path, request, broker_namespace
 ):
     kb = load_kb(DEFAULT_KB_PATH)
+    broker, prefix = broker_namespace
+    # The database is this test process's alone (tests.support.redis_keys): what is there now is
+    # left from earlier tests of this process, or from processes that held it before.
+    keys_before = {key.decode() for key in broker.scan_iter(count=1000)}
     with CorpusSite() as site:
         site.set_static("/news/seed.html", seed_page(SEEDS_DIR / kb.sources["seed-2021"].file))
         items = [FeedItem("seed", site.url("/news/seed.html")), *corpus_items(site.base_url, 8)]
@@ -55,6 +61,11 @@ def test_worker_and_two_beats_poll_each_feed_once_and_store_every_article(
             matches = session.scalar(
                 select(func.count()).select_from(ClaimMatch).where(ClaimMatch.article_id == seed_article.id)
             )
+    # Queues, bindings, unacknowledged messages, mingle and pidbox, the politeness slots: all
+    # under the prefix, so another run's service (another prefix) never meets them.
+    written = {key.decode() for key in broker.scan_iter(count=1000)} - keys_before
+    assert written, "the service kept its queues in the test's database"
+    assert written <= set(prefixed_keys(broker, prefix)), sorted(written)
     assert polls == 1, "the feed was polled once per due time, not once per beat"
     assert len({a.canonical_url for a in articles}) == 9
     assert seed_article.state == ArticleState.DONE

@@ -6,7 +6,10 @@ part of the machine mid-run and asserts the outcome in the database: every accep
 ends processed (``done``, ``duplicate`` or ``failed``; neither ``pending`` nor ``fetched``),
 by one committed attempt, with no staged page left and no match stored twice.
 
-1. the worker is SIGKILLed (its whole process group) while it downloads an article;
+1. the worker is SIGKILLed (its whole process group) while it downloads an article: the
+   article's lease runs out and the sweeper enqueues it again (the old rule for unclaimed rows
+   is set to an hour here, and kombu's visibility timeout is an hour, so nothing else can);
+   and the opposite: a worker that is slow but alive keeps its article, downloaded once;
 2. the broker (a private ``redis-server``, never the machine's shared one) dies and comes back
    empty on the same port;
 3. PostgreSQL refuses connections for five seconds: a TCP proxy in front of the shared server
@@ -15,15 +18,18 @@ by one committed attempt, with no staged page left and no match stored twice.
 4. unreadable messages wait on the queues (not JSON, not a kombu envelope, a task body that is
    not what its properties say): they are set aside and every article is still processed.
 
-Recovery is not assumed to come from any one mechanism (redelivery, task retries, the
-sweeper): the tests assert the outcome only, within generous timeouts, and print the logs of
-every process when one runs out.
+Except in the first two tests, recovery is not assumed to come from any one mechanism
+(redelivery, task retries, the sweeper): the tests assert the outcome. Every wait is for a
+condition (a request arrived, downloads in flight, articles processed, sweeps run), bounded by
+a generous hang guard that is never reached when things go right, since another test run may
+share the machine's two cores; when one runs out, the logs of every process are printed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import re
 import shutil
 import signal
 import socket
@@ -31,7 +37,7 @@ import struct
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,22 +69,27 @@ SEEDS_DIR = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("service")]
 
-# Timeouts bound a wait for an outcome and are never reached when things go right; they are
+# Hang guards bound a wait for an outcome and are never reached when things go right; they are
 # long because a loaded 2-core machine (another test run beside this one, worker processes
 # loading the embedding model) may take long to start a worker. No assertion is about speed.
 #: Until a worker is inside its first article tasks (start-up, knowledge base, first poll).
-STARTED_S = 240.0
+STARTED_S = 600.0
 #: Until every article of a test's feed is processed, faults included.
-PROCESSED_S = 300.0
+PROCESSED_S = 600.0
 #: For the test's own helpers (a thread of this process, a local redis-server) to answer.
 HELPER_S = 30.0
+#: Longest a held page keeps its client waiting without a byte: below the fetcher's read timeout
+#: (20 s), so a held download is never cut short by it.
+HELD_S = 15.0
 
 
 # --------------------------------------------------------------------------- helpers
 
 
 class SlowPages:
-    """Article pages on the corpus site that answer after ``delay`` seconds.
+    """Article pages on the corpus site that answer after ``delay`` seconds; a page added
+    ``held`` answers its first request only when the test calls :meth:`release` (or after
+    ``HELD_S``), so a download is surely in flight while the test acts.
 
     A test can wait until a request for a path has arrived, or until several downloads run at
     once, to know that worker processes are inside their article tasks at that moment.
@@ -92,17 +103,22 @@ class SlowPages:
         self._changed = threading.Condition()
         self._in_flight = 0
         self._closing = threading.Event()
+        self._released = threading.Event()
 
-    def add(self, path: str, body: bytes, title: str) -> None:
+    def add(self, path: str, body: bytes, title: str, *, held: bool = False) -> None:
         started = self._started[path] = threading.Event()
 
         def handler(request: Request) -> Response:
+            first = not started.is_set()
             started.set()
             with self._changed:
                 self._in_flight += 1
                 self._changed.notify_all()
             try:
-                self._closing.wait(self.delay)
+                if held and first:
+                    self._released.wait(HELD_S)
+                else:
+                    self._closing.wait(self.delay)
             finally:
                 with self._changed:
                     self._in_flight -= 1
@@ -127,8 +143,13 @@ class SlowPages:
         with self._changed:
             return self._changed.wait_for(lambda: self._in_flight >= count, timeout)
 
+    def release(self) -> None:
+        """Let held pages answer."""
+        self._released.set()
+
     def close(self) -> None:
         """Wake sleeping handlers so the site stops at once."""
+        self._released.set()
         self._closing.set()
 
 
@@ -136,6 +157,19 @@ class SlowPages:
 def site() -> Iterator[CorpusSite]:
     with CorpusSite() as corpus_site:
         yield corpus_site
+
+
+def worker_log(logs: Path, name: str) -> str:
+    path = logs / name
+    return path.read_text(errors="replace") if path.exists() else ""
+
+
+#: The sweeper's line when it found leases that ran out (workers.tasks.sweep_stale_articles).
+LEASE_EXPIRED = re.compile(r"lease expired: [1-9]")
+#: Celery's line for each sweep that ran in a worker.
+SWEEP_DONE = re.compile(r"workers\.tasks\.sweep_stale_articles\[[^\]]+\] succeeded")
+#: Longest the slow page takes (below the fetcher's 60 s deadline for a whole download).
+TRICKLE_S = 45.0
 
 
 @pytest.fixture
@@ -205,26 +239,32 @@ def test_worker_killed_mid_article_loses_and_duplicates_nothing(
     db_sessions: sessionmaker[Session],
     tmp_path: Path,
 ) -> None:
+    """The killed worker's message waits in the broker's unacked hash for kombu's visibility
+    timeout (an hour) and the sweeper's rule for unclaimed rows is set to an hour: only the
+    article's lease running out (6 s here) can bring it back within the hang guard."""
     kb = load_kb(DEFAULT_KB_PATH)
-    pages = SlowPages(site, delay=3.0)
+    pages = SlowPages(site, delay=0.5)
     seed_path = "/articles/seed.html"
-    pages.add(seed_path, seed_page(SEEDS_DIR / kb.sources["seed-2021"].file), "seed")
+    pages.add(seed_path, seed_page(SEEDS_DIR / kb.sources["seed-2021"].file), "seed", held=True)
     pages.add_corpus(3)
     add_feed(db_sessions, pages.publish())
     # The killed worker's per-host politeness slots (Redis leases) free themselves after the
-    # lease; the default (120 s) covers the slowest real request, 3 s pages need much less.
-    env = {**service_env, "MEDIAMON_HOST_LEASE_S": "8"}
+    # lease; the default (75 s) covers the slowest real request, these pages need much less.
+    env = {**service_env, "MEDIAMON_HOST_LEASE_S": "8", "MEDIAMON_SWEEP_AFTER_S": "3600"}
 
-    worker = spawn(env, "worker", "--concurrency", "2", "--hostname", "w1@%h", log="worker1.log")
+    # One pool process with prefetch 1: the only message the worker holds is the article it
+    # downloads (none it has taken and not yet started, which only the hour-long timeout frees).
+    worker = spawn(env, "worker", "--concurrency", "1", "--hostname", "w1@%h", log="worker1.log")
     spawn(env, "beat", "--schedule", str(tmp_path / "beat"), log="beat.log")
     if not pages.wait_started(seed_path):
         pytest.fail(f"no worker fetched the seed article\n{log_tails(tmp_path)}")
-    time.sleep(0.5)  # well inside the 3 s download
     with db_sessions() as session:
-        seed_state = session.scalar(select(Article.state).where(Article.url == site.url(seed_path)))
-    assert seed_state == ArticleState.PENDING, "the worker dies while it downloads the seed article"
+        seed_row = session.scalars(select(Article).where(Article.url == site.url(seed_path))).one()
+    assert seed_row.state == ArticleState.PENDING, "the worker dies while it downloads the seed article"
+    assert seed_row.lease_owner is not None, "its task holds the article"
     stop(worker, signal.SIGKILL)  # the whole process group: main process and pool children
     assert worker.returncode == -signal.SIGKILL
+    pages.release()
 
     spawn(env, "worker", "--concurrency", "2", "--hostname", "w2@%h", log="worker2.log")
     wait_for(
@@ -237,9 +277,78 @@ def test_worker_killed_mid_article_loses_and_duplicates_nothing(
     seed = next(a for a in articles if a.url.endswith(seed_path))
     assert seed.state == ArticleState.DONE
     assert site.hits(seed_path) >= 2, "the killed download was done again"
+    assert LEASE_EXPIRED.search(worker_log(tmp_path, "worker2.log")), "the sweeper took it back"
     with db_sessions() as session:
         matched = session.scalars(select(ClaimMatch.claim_id).where(ClaimMatch.article_id == seed.id)).all()
     assert len(matched) >= 0.8 * len(kb.claims_from("seed-2021"))
+
+
+def test_a_slow_live_workers_article_is_never_taken_from_it(
+    service_env: dict[str, str],
+    spawn: Spawn,
+    site: CorpusSite,
+    db_sessions: sessionmaker[Session],
+    tmp_path: Path,
+) -> None:
+    """A download that outlives its lease four times over, while the sweeper runs every second
+    and the rule for unclaimed rows fires after 3 s: the heartbeat keeps the lease, so no
+    second task (the worker has a second, idle pool process) downloads it again."""
+    lease_s = 3.0
+    env = {
+        **service_env,
+        "MEDIAMON_ARTICLE_LEASE_S": str(lease_s),
+        "MEDIAMON_ARTICLE_HEARTBEAT_S": "0.25",
+        "MEDIAMON_SWEEP_INTERVAL_S": "1",
+    }
+    slow_path = "/articles/slow.html"
+    arrived = threading.Event()
+    done = threading.Event()
+    body = seed_page(SEEDS_DIR / load_kb(DEFAULT_KB_PATH).sources["seed-2021"].file)
+
+    def sweeps() -> int:
+        return len(SWEEP_DONE.findall(worker_log(tmp_path, "worker.log")))
+
+    def trickle() -> Iterable[bytes]:
+        """Leading white space a byte a second (so no read timeout trips), until four leases
+        have passed and the sweeper has run four times since the download began; then the page.
+        At most TRICKLE_S, within the fetcher's whole-download deadline (60 s)."""
+        started, swept = time.monotonic(), sweeps()
+        while not done.is_set() and time.monotonic() - started < TRICKLE_S:
+            if time.monotonic() - started >= 4 * lease_s and sweeps() >= swept + 4:
+                break
+            yield b" "
+            done.wait(1.0)
+        yield body
+
+    def handler(request: Request) -> Response:
+        arrived.set()
+        return Response(200, trickle(), {"Content-Type": "text/html; charset=utf-8"})
+
+    site.add_route(slow_path, handler)
+    site.set_static(
+        "/feeds/slow.rss",
+        build_rss([FeedItem("slow", site.url(slow_path), guid="urn:faults:slow")]),
+        content_type="application/rss+xml",
+    )
+    add_feed(db_sessions, site.url("/feeds/slow.rss"))
+
+    spawn(env, "worker", "--concurrency", "2", "--hostname", "w1@%h", log="worker.log")
+    spawn(env, "beat", "--schedule", str(tmp_path / "beat"), log="beat.log")
+    try:
+        if not arrived.wait(STARTED_S):
+            pytest.fail(f"no worker fetched the slow article\n{log_tails(tmp_path)}")
+        wait_for(lambda: all_processed(db_sessions, 1), PROCESSED_S, "the slow article processed", tmp_path)
+    finally:
+        done.set()
+
+    with db_sessions() as session:
+        article = session.scalars(select(Article)).one()
+    assert article.state == ArticleState.DONE
+    assert article.attempts == 1
+    assert site.hits(slow_path) == 1, "downloaded once: nobody took the article from its live worker"
+    log = worker_log(tmp_path, "worker.log")
+    assert sweeps() >= 4, "the sweeper ran while the download went on"
+    assert not LEASE_EXPIRED.search(log), "no lease ran out"
 
 
 # --------------------------------------------------------------------------- 2. broker restarted
@@ -317,7 +426,6 @@ def test_broker_restart_with_empty_queues_loses_no_accepted_entry(
     spawn(env, "beat", "--schedule", str(tmp_path / "beat"), log="beat.log")
     if not pages.wait_in_flight(1):
         pytest.fail(f"no worker fetched an article\n{log_tails(tmp_path)}")
-    time.sleep(0.5)
     assert unfinished(db_sessions) >= 4, "the broker must die with work queued and in flight"
 
     private_redis.kill()  # queued, unacked and scheduled messages are gone with it
@@ -540,7 +648,7 @@ def test_database_refusing_connections_mid_write_loses_and_duplicates_nothing(
     tmp_path: Path,
 ) -> None:
     direct = make_url(service_env["MEDIAMON_DATABASE_URL"])
-    pages = SlowPages(site, delay=1.0)
+    pages = SlowPages(site, delay=2.0)
     pages.add_corpus(8)
     add_feed(db_sessions, pages.publish())
 
