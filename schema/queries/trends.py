@@ -83,12 +83,22 @@ def counts(
     """The counts of ``kinds`` in the period from the cheapest exact source: the daily rollup
     when the caller's buckets are whole UTC days (``utc_days``) and the period is too, the
     hourly one (all outlets only) when the period is whole UTC hours, else the rows."""
-    summed = {"per_key": per_key, "per_stance": per_stance, "on_theme_threshold": on_theme_threshold}
+    grain: Grain
     if utc_days and where.whole("day"):
-        return rollup_counts(session, where, kinds, grain="day", **summed)  # type: ignore[arg-type]
-    if not where.sources and where.whole("hour"):
-        return rollup_counts(session, where, kinds, grain="hour", **summed)  # type: ignore[arg-type]
-    return [row for row in article_counts(session, where) if row.kind in kinds]
+        grain = "day"
+    elif not where.sources and where.whole("hour"):
+        grain = "hour"
+    else:
+        return [row for row in article_counts(session, where) if row.kind in kinds]
+    return rollup_counts(
+        session,
+        where,
+        kinds,
+        grain=grain,
+        per_key=per_key,
+        per_stance=per_stance,
+        on_theme_threshold=on_theme_threshold,
+    )
 
 
 def rollup_counts(
