@@ -267,6 +267,7 @@ class ProcessMemory:
     role: str  # "main" (the worker's own process) or "pool" (a prefork pool process)
     rss_kib: int
     pss_kib: int  # proportional set size: each shared page split between the processes mapping it
+    cpu_s: float  # user + system CPU time the process has used so far
 
 
 @dataclass(frozen=True)
@@ -298,6 +299,15 @@ def _rollup_kib(pid: int, field_name: str) -> int:
     return 0
 
 
+def _cpu_s(pid: int) -> float:
+    """utime + stime of ``/proc/PID/stat`` (fields 14 and 15, after the parenthesised name)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _children(pid: int) -> list[int]:
     found: list[int] = []
     try:
@@ -322,11 +332,18 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
+def workers_cpu_s(workers: list[subprocess.Popen[bytes]]) -> float:
+    """CPU time used so far by the workers' processes (main and pool)."""
+    return sum(_cpu_s(p) for worker in workers for p in [worker.pid, *descendants(worker.pid)])
+
+
 def tree_memory(pid: int) -> TreeMemory:
     """PSS and RSS of ``pid`` (a worker's main process) and of each of its pool processes."""
     return TreeMemory(
         [
-            ProcessMemory(p, "main" if p == pid else "pool", _rollup_kib(p, "Rss"), _rollup_kib(p, "Pss"))
+            ProcessMemory(
+                p, "main" if p == pid else "pool", _rollup_kib(p, "Rss"), _rollup_kib(p, "Pss"), _cpu_s(p)
+            )
             for p in [pid, *descendants(pid)]
         ]
     )
@@ -473,6 +490,9 @@ class RunResult:
     memory: list[TreeMemory] = field(default_factory=list)
     recovery: Recovery | None = None
     timed_out: bool = False
+    # CPU time of the workers' processes per article processed, from the moment a tenth of the
+    # articles were processed to the end (start-up, model loading included, is left out).
+    cpu_ms_per_article: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -529,11 +549,15 @@ def run(
         processes.append(spawn(env, logs, f"w{workers}-beat.log", *beat_args))
         deadline = started + timeout
         last_print = 0.0
+        cpu_from: tuple[float, int] | None = None
         while True:
             states = count_states(engine)
             total = sum(states.values())
             busy = states.get(ArticleState.PENDING.value, 0) + states.get(ArticleState.FETCHED.value, 0)
             finished = total >= articles and busy == 0
+            processed = total - busy
+            if cpu_from is None and processed >= articles // 10:
+                cpu_from = (workers_cpu_s(running), processed)
             now = time.monotonic()
             if finished or now - last_print >= PROGRESS_EVERY_S:
                 last_print = now
@@ -551,6 +575,9 @@ def run(
             time.sleep(POLL_S)
         result.wall_s = time.monotonic() - started
         result.memory = [tree_memory(p.pid) for p in running if p.poll() is None]
+        if cpu_from is not None and articles > cpu_from[1]:
+            cpu_s = workers_cpu_s(running) - cpu_from[0]
+            result.cpu_ms_per_article = cpu_s * 1000 / (articles - cpu_from[1])
         result.states = count_states(engine)
         result.span_s = processing_span(engine)
         if stalling is not None and not result.timed_out:
@@ -580,7 +607,8 @@ def memory_text(m: TreeMemory) -> str:
     main, pool = m.role("main"), m.role("pool")
     pss = " + ".join([*(f"main {_mib(p.pss_kib)}" for p in main), *(f"pool {_mib(p.pss_kib)}" for p in pool)])
     rss = " + ".join(_mib(p.rss_kib) for p in [*main, *pool])
-    return f"{pss} = {_mib(m.pss_kib)} MiB PSS (RSS {rss})"
+    cpu = " + ".join(f"{p.cpu_s:.0f}" for p in [*main, *pool])
+    return f"{pss} = {_mib(m.pss_kib)} MiB PSS (RSS {rss}; CPU s {cpu})"
 
 
 def recovery_text(r: RunResult) -> str:
@@ -609,7 +637,7 @@ def print_report(
         print(f"  corpus pages left out (injected text did not survive extraction): {', '.join(skipped)}")
     header = (
         f"{'workers':>7} {'conc':>4} {'articles':>8} {'seconds':>8} {'art/s':>7} {'/worker':>7} "
-        f"{'wall s':>7} {'done':>6} {'dup':>5} {'failed':>6} {'recovery':>9}  "
+        f"{'wall s':>7} {'cpu ms':>6} {'done':>6} {'dup':>5} {'failed':>6} {'recovery':>9}  "
         "memory per worker after processing"
     )
     print(header)
@@ -617,7 +645,7 @@ def print_report(
         memory = "; ".join(memory_text(m) for m in r.memory)
         print(
             f"{r.workers:>7} {r.concurrency:>4} {r.articles:>8} {r.span_s:>8.1f} {r.rate:>7.1f} "
-            f"{r.rate / r.workers:>7.1f} {r.wall_s:>7.1f} "
+            f"{r.rate / r.workers:>7.1f} {r.wall_s:>7.1f} {r.cpu_ms_per_article:>6.0f} "
             f"{r.states.get('done', 0):>6} {r.states.get('duplicate', 0):>5} {r.states.get('failed', 0):>6} "
             f"{recovery_text(r):>9}  "
             f"{memory}{'  (INCOMPLETE: timed out)' if r.timed_out else ''}"
@@ -628,6 +656,10 @@ def print_report(
     print(
         "seconds = first feed poll to last stored article (database timestamps); wall s = from starting "
         "the processes (includes start-up) until the 0.5 s database poll saw every article processed."
+    )
+    print(
+        "cpu ms = CPU time of the workers' processes per article, from a tenth of the articles on "
+        "(start-up excluded): less sensitive than art/s to what else runs on the machine."
     )
     print(
         "recovery = from the SIGKILL of the worker (main and pool) downloading an article until that "

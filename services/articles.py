@@ -70,11 +70,14 @@ class ArticleProcessor:
         A failed download is recorded at once (retry or failure), as in :meth:`complete`. The
         article is claimed first (skipped if another task holds it) and held while it downloads.
         """
-        with self.leases.holding(article_id, ArticleState.PENDING) as lease:
-            if lease is None:
+        with self.leases.holding(article_id, ArticleState.PENDING) as held:
+            if held is None:
                 return ArticleReport(article_id, ArticleOutcome.SKIPPED)
-            fetched = self.fetcher.fetch(lease.url, max_bytes=self.limits.max_page_bytes, accept=PAGE_ACCEPT)
-            return self._stage(article_id, fetched)
+            url = held.lease.url
+            fetched = self.fetcher.fetch(url, max_bytes=self.limits.max_page_bytes, accept=PAGE_ACCEPT)
+            report = self._stage(article_id, fetched)
+            held.settled = _settled(report)
+            return report
 
     def _stage(self, article_id: int, fetched: FetchResult) -> ArticleReport:
         if not fetched.ok or not _looks_like_html(fetched):
@@ -102,15 +105,13 @@ class ArticleProcessor:
 
     def extract(self, article_id: int) -> ArticleReport:
         """The service's CPU half: clean, match and store a page staged by :meth:`stage`
-        (claimed and held as there)."""
-        with self.leases.holding(article_id, ArticleState.FETCHED) as lease:
-            if lease is None:
-                return ArticleReport(article_id, ArticleOutcome.SKIPPED)
-            with self.sessions() as session:
-                page = session.get(Page, article_id)
-                if page is None:
-                    return ArticleReport(article_id, ArticleOutcome.SKIPPED)
-                fetched = FetchResult(
+        (claimed and held as there; the claim and the staged page in one transaction)."""
+        leases = self.leases
+        with self.sessions.begin() as session:
+            lease = leases.claim_in(session, article_id, ArticleState.FETCHED)
+            page = session.get(Page, article_id) if lease is not None else None
+            fetched = (
+                FetchResult(
                     url=page.final_url,
                     final_url=page.final_url,
                     status=page.status,
@@ -118,7 +119,17 @@ class ArticleProcessor:
                     headers={"content-type": page.content_type},
                     elapsed_ms=page.elapsed_ms,
                 )
-            return self.complete(article_id, fetched)
+                if page is not None
+                else None
+            )
+        if lease is None:
+            return ArticleReport(article_id, ArticleOutcome.SKIPPED)
+        with leases.kept(lease) as held:
+            if fetched is None:
+                return ArticleReport(article_id, ArticleOutcome.SKIPPED)
+            report = self.complete(article_id, fetched)
+            held.settled = _settled(report)
+            return report
 
     def complete(self, article_id: int, fetched: FetchResult | None) -> ArticleReport:
         """Clean, fingerprint, match and store a fetched page, in one transaction.
@@ -240,6 +251,12 @@ class ArticleProcessor:
         before = self.clock() - timedelta(seconds=older_than_s)
         with self.sessions() as session:
             return queries.stale_article_ids(session, state, before, limit)
+
+
+def _settled(report: ArticleReport) -> bool:
+    """Whether the task's last transaction gave its lease back: every outcome but a skip comes
+    from a transaction that cleared it (the page staged, the article stored, failed or retried)."""
+    return report.outcome is not ArticleOutcome.SKIPPED
 
 
 def _notes(*notes: str | None) -> str | None:

@@ -79,6 +79,19 @@ class Lease:
     url: str
 
 
+@dataclass
+class Held:
+    """A lease kept alive by a heartbeat, for the ``with`` block of :meth:`ArticleLeases.kept`.
+
+    The holder sets ``settled`` once its own last transaction has given the lease back (the
+    page staged, the article stored or failed): the block then ends without a statement more.
+    Left unset (the block skipped the article, or raised), the lease is released on the way out.
+    """
+
+    lease: Lease
+    settled: bool = False
+
+
 def new_owner() -> str:
     """Who holds a lease: host and process (for a person reading the row) and a random token
     (each claim its own, so a later task of the same process never renews an earlier one's)."""
@@ -95,10 +108,15 @@ class ArticleLeases:
 
     def claim(self, article_id: int, state: ArticleState) -> Lease | None:
         """Take the article in ``state`` if nobody holds it; None if it moved on or is held."""
+        with self.sessions.begin() as session:
+            return self.claim_in(session, article_id, state)
+
+    def claim_in(self, session: Session, article_id: int, state: ArticleState) -> Lease | None:
+        """:meth:`claim` in the caller's transaction (which may read what it needs alongside);
+        the claim holds once that commits."""
         owner = new_owner()
         now = self.clock()
-        with self.sessions.begin() as session:
-            url = leases.claim(session, article_id, state, owner, now, self._until(now))
+        url = leases.claim(session, article_id, state, owner, now, self._until(now))
         return None if url is None else Lease(article_id, owner, url)
 
     def renew(self, lease: Lease) -> bool:
@@ -110,35 +128,46 @@ class ArticleLeases:
             leases.release(session, lease.article_id, lease.owner)
 
     @contextmanager
-    def holding(self, article_id: int, state: ArticleState) -> Iterator[Lease | None]:
-        """Claim the article for the ``with`` block and keep the claim alive while it runs
-        (None: not taken, leave it). The lease is given back on the way out, whatever happens;
-        the block's own last transaction usually has already."""
+    def holding(self, article_id: int, state: ArticleState) -> Iterator[Held | None]:
+        """Claim the article and keep the claim alive for the ``with`` block (None: not taken,
+        leave it), as :meth:`kept`."""
         lease = self.claim(article_id, state)
         if lease is None:
             yield None
             return
+        with self.kept(lease) as held:
+            yield held
+
+    @contextmanager
+    def kept(self, lease: Lease) -> Iterator[Held]:
+        """Renew ``lease`` every heartbeat while the ``with`` block runs; on the way out, give it
+        back unless the block settled it (:class:`Held`)."""
+        held = Held(lease)
         stop = threading.Event()
         beat = threading.Thread(
-            target=self._beat, args=(lease, stop), name=f"lease-{article_id}", daemon=True
+            target=self._beat, args=(lease, stop), name=f"lease-{lease.article_id}", daemon=True
         )
         beat.start()
         try:
-            yield lease
+            yield held
         finally:
             stop.set()
             beat.join(timeout=self.policy.lease_s)
-            try:
-                self.release(lease)
-            except SQLAlchemyError:
-                # The database is away: the lease runs out and the sweeper brings the article back.
-                log.warning("could not release the lease on article %d", article_id, exc_info=True)
+            if not held.settled:
+                self._release_quietly(lease)
 
     def reclaim_expired(self, limit: int) -> list[tuple[int, ArticleState]]:
         """Articles whose holder stopped renewing (its worker died): their leases cleared and
         committed, for the caller to enqueue again."""
         with self.sessions.begin() as session:
             return leases.reclaim_expired(session, self.clock(), limit)
+
+    def _release_quietly(self, lease: Lease) -> None:
+        try:
+            self.release(lease)
+        except SQLAlchemyError:
+            # The database is away: the lease runs out and the sweeper brings the article back.
+            log.warning("could not release the lease on article %d", lease.article_id, exc_info=True)
 
     def _until(self, now: datetime) -> datetime:
         return now + timedelta(seconds=self.policy.lease_s)

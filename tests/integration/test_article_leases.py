@@ -172,7 +172,7 @@ def test_the_heartbeat_keeps_a_slow_holders_lease_past_many_lease_lengths(sessio
             reclaimed += leases.reclaim_expired(100)
             time.sleep(0.2)
         assert leases.claim(kept_id, ArticleState.PENDING) is None, "still held by the slow worker"
-        assert row(sessions, kept_id).lease_owner == kept.owner
+        assert row(sessions, kept_id).lease_owner == kept.lease.owner
 
     assert reclaimed == [(dropped_id, ArticleState.PENDING)], "only the silent holder's article"
     assert row(sessions, kept_id).lease_until is None, "given back when the block ends"
