@@ -335,20 +335,16 @@ def _median(ordered: Sequence[float]) -> float:
 def _windows(counts: Sequence[int], indexes: range, window: int, gap: int) -> list[tuple[float, float]]:
     """The raw mean and sample variance of the ``window`` buckets that end ``gap`` buckets
     before each of ``indexes`` (fewer at the start of the series), from running sums."""
-    sums, squares = [0], [0]
-    for c in counts:
-        sums.append(sums[-1] + c)
-        squares.append(squares[-1] + c * c)
-    found = []
-    for i in indexes:
-        hi = max(0, i - gap)
-        lo = max(0, hi - window)
-        size = hi - lo
-        total, total_sq = sums[hi] - sums[lo], squares[hi] - squares[lo]
-        mean = total / size if size else 0.0
-        variance = (total_sq - size * mean**2) / (size - 1) if size > 1 else 0.0
-        found.append((mean, max(variance, 0.0)))
-    return found
+    values = np.asarray(counts, dtype=np.int64)
+    sums = np.concatenate(([0], np.cumsum(values)))
+    squares = np.concatenate(([0], np.cumsum(values * values)))
+    hi = np.maximum(np.arange(indexes.start, indexes.stop, dtype=np.int64) - gap, 0)
+    lo = np.maximum(hi - window, 0)
+    size = hi - lo
+    total, total_sq = sums[hi] - sums[lo], squares[hi] - squares[lo]
+    mean = np.divide(total, size, out=np.zeros(len(size)), where=size > 0)
+    variance = np.divide(total_sq - size * mean**2, size - 1, out=np.zeros(len(size)), where=size > 1)
+    return list(zip(mean.tolist(), np.maximum(variance, 0.0).tolist(), strict=True))
 
 
 def series_from_rows(
