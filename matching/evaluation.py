@@ -10,6 +10,7 @@ them (real news), and k-fold cross-validation over every sentence (no split to c
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import time
@@ -24,11 +25,14 @@ from matching.entities import EntityMatcher
 from matching.kb import KnowledgeBase
 from matching.lexical import LexicalClaimMatcher
 from matching.matcher import Matcher
+from matching.news_corpus import DEFAULT_NEWS_CORPUS, load_corpus
 from matching.semantic import Blend, ClaimCandidate, SemanticClaimMatcher, best_blended
 from matching.sentences import split_sentences
 
 DEFAULT_DEV_SET = Path(__file__).resolve().parents[1] / "tests" / "data" / "matching_dev.jsonl"
 DEFAULT_PAGE_LABELS = DEFAULT_DEV_SET.with_name("corpus_labels.json")
+#: Sentences of real news (the shared news corpus), labelled blind; the file holds offsets, not text.
+DEFAULT_REAL_PROSE = DEFAULT_DEV_SET.with_name("real_prose.jsonl")
 #: The saved news pages the labels refer to (the shared corpus beside the checkout).
 DEFAULT_PAGES = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "pages"
 
@@ -57,6 +61,44 @@ def load_dev_set(path: Path = DEFAULT_DEV_SET) -> list[Item]:
                 kind=raw.get("kind", ""),
                 claims={c["id"]: c.get("stance", "asserts") for c in raw.get("claims", [])},
                 entities=tuple((e["id"], e["text"]) for e in raw.get("entities", [])),
+            )
+        )
+    return items
+
+
+class LabelDrift(ValueError):
+    """A labelled span no longer holds the sentence that was labelled (the corpus changed)."""
+
+
+def sentence_hash(text: str) -> str:
+    """The short hash that ends a real-prose sentence id (``<corpus id>:<hash>``)."""
+    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:10]
+
+
+def load_real_prose(path: Path = DEFAULT_REAL_PROSE, corpus: Path = DEFAULT_NEWS_CORPUS) -> list[Item]:
+    """The real-prose set: each line names a corpus article and a character span of its text
+    (the sentence labelled), checked against the hash in its id; ``kind`` is the stratum it was
+    drawn from (``group``, ``press``, ``state``: see ``tests/data/README.md``)."""
+    raws = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    articles = load_corpus(corpus, {raw["corpus_id"] for raw in raws})
+    items = []
+    for raw in raws:
+        article = articles.get(raw["corpus_id"])
+        if article is None:
+            raise LabelDrift(f"{raw['id']}: article {raw['corpus_id']} is not in {corpus}")
+        text = article.text[raw["start"] : raw["end"]]
+        if sentence_hash(text) != raw["id"].rsplit(":", 1)[1]:
+            raise LabelDrift(
+                f"{raw['id']}: the span {raw['start']}–{raw['end']} no longer holds its sentence"
+            )
+        items.append(
+            Item(
+                id=raw["id"],
+                text=text,
+                split=raw["split"],
+                kind=raw["stratum"],
+                claims={c["id"]: c["stance"] for c in raw["claims"]},
+                entities=tuple((e["id"], e["text"]) for e in raw["entities"]),
             )
         )
     return items

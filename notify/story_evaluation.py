@@ -11,22 +11,17 @@ reads as a false-positive rate). The rewrite bars are chosen on the ``dev`` spli
 
 from __future__ import annotations
 
-import gzip
 import itertools
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from pathlib import Path
 
 from matching.evaluation import Scores
+from matching.news_corpus import DEFAULT_NEWS_CORPUS, CorpusArticle, load_corpus
 from notify.stories import StoryCandidate, StoryIndex, StoryParams, StorySignature
 
 DEFAULT_STORY_PAIRS = Path(__file__).resolve().parents[1] / "tests" / "data" / "story_pairs.jsonl"
-#: The shared news corpus beside the checkout (see its README).
-DEFAULT_NEWS_CORPUS = (
-    Path(__file__).resolve().parents[2] / "shared" / "corpus" / "news" / "pk-news-2025-04-15_05-31.jsonl.gz"
-)
 POSITIVE_KINDS = ("copy", "rewrite")
 BETWEEN_OUTLETS_GRID = tuple(round(0.50 + 0.01 * step, 2) for step in range(41))  # 0.50 … 0.90
 WITHIN_OUTLET_GRID = tuple(round(0.70 + 0.02 * step, 2) for step in range(16))  # 0.70 … 1.00
@@ -39,15 +34,6 @@ class StoryPair:
     same: bool
     kind: str  # copy, rewrite, hard_negative, negative
     split: str  # dev, test
-
-
-@dataclass(frozen=True)
-class CorpusArticle:
-    id: str
-    source: str
-    title: str
-    text: str
-    published: datetime
 
 
 @dataclass
@@ -89,23 +75,6 @@ def load_story_pairs(path: Path = DEFAULT_STORY_PAIRS) -> list[StoryPair]:
             raw = json.loads(line)
             pairs.append(StoryPair(raw["a"], raw["b"], bool(raw["same"]), raw["kind"], raw["split"]))
     return pairs
-
-
-def load_corpus(
-    path: Path = DEFAULT_NEWS_CORPUS, ids: Iterable[str] | None = None
-) -> dict[str, CorpusArticle]:
-    """The corpus articles by id (all of them, or only ``ids``)."""
-    wanted = set(ids) if ids is not None else None
-    found: dict[str, CorpusArticle] = {}
-    with gzip.open(path, "rt", encoding="utf-8") as lines:
-        for line in lines:
-            raw = json.loads(line)
-            if wanted is None or raw["id"] in wanted:
-                published = datetime.fromisoformat(raw["published"].replace("Z", "+00:00"))
-                found[raw["id"]] = CorpusArticle(
-                    raw["id"], raw["source"], raw["title"], raw["text"], published
-                )
-    return found
 
 
 def candidates_for(corpus: Mapping[str, CorpusArticle]) -> dict[str, StoryCandidate]:

@@ -12,8 +12,9 @@ from rich.table import Table
 
 from ingest.clean import clean_text
 from matching.calibration import load_calibration, save_calibration
-from matching.evaluation import DEFAULT_DEV_SET, CrossValidation
+from matching.evaluation import DEFAULT_DEV_SET, ClaimReport, CrossValidation
 from matching.matcher import Matcher
+from matching.news_corpus import DEFAULT_NEWS_CORPUS
 from mediamon.cli.common import (
     configured_matcher,
     console,
@@ -108,45 +109,11 @@ def evaluate(
     chosen = items if split == "all" else [i for i in items if i.split == split]
     lexical_matcher = Matcher(kb, threshold=calibration.threshold("lexical"))
     semantic_matcher = Matcher(kb, semantic, threshold=calibration.threshold("semantic"))
-    reports = [
-        evaluation.evaluate_claims(lexical_matcher, chosen),
-        evaluation.evaluate_claims(semantic_matcher, chosen),
-    ]
-    table = Table(
-        "method",
-        "threshold",
-        "precision",
-        "recall",
-        "F1",
-        "stance acc.",
-        "sentences/s",
-        title=f"claim matching on {len(chosen)} {split} sentences",
+    _print_claim_reports(
+        f"claim matching on {len(chosen)} {split} sentences",
+        [evaluation.evaluate_claims(m, chosen) for m in (lexical_matcher, semantic_matcher)],
+        [claim.id for claim in kb.claims],
     )
-    for report in reports:
-        table.add_row(
-            report.method,
-            f"{report.threshold:.2f}",
-            f"{report.scores.precision:.3f}",
-            f"{report.scores.recall:.3f}",
-            f"{report.scores.f1:.3f}",
-            f"{report.stance_accuracy:.3f}",
-            f"{report.sentences_per_s:.0f}",
-        )
-    console.print(table)
-    kinds = Table("kind", *(f"{r.method} recall / precision" for r in reports), title="by kind of sentence")
-    for kind in sorted(reports[0].per_kind):
-        kinds.add_row(
-            kind,
-            *(f"{r.per_kind[kind].recall:.2f} / {r.per_kind[kind].precision:.2f}" for r in reports),
-        )
-    console.print(kinds)
-    claims = Table("claim", *(f"{r.method} recall" for r in reports), title="recall per claim")
-    for claim in kb.claims:
-        claims.add_row(
-            claim.id,
-            *(f"{r.per_claim[claim.id].recall:.2f}" if claim.id in r.per_claim else "-" for r in reports),
-        )
-    console.print(claims)
     articles = evaluation.compose_articles(chosen)
     console.print(
         f"claims per article ({len(articles)} texts of ~800 words built from these sentences): "
@@ -170,6 +137,8 @@ def evaluate(
             f"P {pages.entities.precision:.3f} R {pages.entities.recall:.3f} F1 {pages.entities.f1:.3f}; "
             f"claims found where none is labelled: {len(pages.wrong_claims)} {pages.wrong_claims or ''}"
         )
+    if DEFAULT_NEWS_CORPUS.exists():
+        _print_real_prose(split, (lexical_matcher, semantic_matcher))
     if folds:
         try:
             _print_cross_validation(evaluation.cross_validate(kb, semantic, items, folds))
@@ -182,6 +151,72 @@ def evaluate(
             console.print(format_story_report(run_story_eval()), markup=False, highlight=False)
         except FileNotFoundError as exc:
             raise fail(f"story evaluation needs the labelled pairs and the news corpus: {exc}") from exc
+
+
+def _print_claim_reports(title: str, reports: list[ClaimReport], claim_ids: list[str]) -> None:
+    """Claim matching per method, by kind of sentence, and recall per claim (claims with none
+    labelled and none found are left out)."""
+    table = Table(
+        "method", "threshold", "precision", "recall", "F1", "stance acc.", "sentences/s", title=title
+    )
+    for report in reports:
+        table.add_row(
+            report.method,
+            f"{report.threshold:.2f}",
+            f"{report.scores.precision:.3f}",
+            f"{report.scores.recall:.3f}",
+            f"{report.scores.f1:.3f}",
+            f"{report.stance_accuracy:.3f}",
+            f"{report.sentences_per_s:.0f}",
+        )
+    console.print(table)
+    kinds = Table("kind", *(f"{r.method} recall / precision" for r in reports), title="by kind of sentence")
+    for kind in sorted(reports[0].per_kind):
+        kinds.add_row(
+            kind,
+            *(f"{r.per_kind[kind].recall:.2f} / {r.per_kind[kind].precision:.2f}" for r in reports),
+        )
+    console.print(kinds)
+    claims = Table(
+        "claim", *(f"{r.method} recall (found/labelled, false)" for r in reports), title="recall per claim"
+    )
+    for claim_id in claim_ids:
+        if any(claim_id in r.per_claim for r in reports):
+            claims.add_row(claim_id, *(_claim_recall(r, claim_id) for r in reports))
+    console.print(claims)
+
+
+def _claim_recall(report: ClaimReport, claim_id: str) -> str:
+    scores = report.per_claim.get(claim_id)
+    if scores is None:
+        return "-"
+    labelled = scores.tp + scores.fn
+    recall = f"{scores.recall:.2f}" if labelled else "-"
+    return f"{recall} ({scores.tp}/{labelled}, {scores.fp})"
+
+
+def _print_real_prose(split: str, matchers: tuple[Matcher, Matcher]) -> None:
+    """The same measures on sentences of real news nobody here wrote (tests/data/real_prose.jsonl)."""
+    from matching import evaluation
+
+    try:
+        items = evaluation.load_real_prose()
+    except (OSError, ValueError, KeyError) as exc:
+        raise fail(f"cannot read the real-prose set: {exc}") from exc
+    chosen = items if split == "all" else [i for i in items if i.split == split]
+    with_claims = sum(1 for item in chosen if item.claims)
+    _print_claim_reports(
+        f"real prose: {len(chosen)} {split} sentences of Dawn and APP news ({with_claims} with a claim), "
+        "labelled blind",
+        [evaluation.evaluate_claims(m, chosen) for m in matchers],
+        [claim.id for claim in matchers[0].kb.claims],
+    )
+    entity_scores = evaluation.evaluate_entities(matchers[0].entities, chosen)
+    console.print(
+        f"real prose, entity mentions: precision {entity_scores.precision:.3f} recall "
+        f"{entity_scores.recall:.3f} F1 {entity_scores.f1:.3f} "
+        f"(tp {entity_scores.tp}, fp {entity_scores.fp}, fn {entity_scores.fn})"
+    )
 
 
 def _print_cross_validation(result: CrossValidation) -> None:

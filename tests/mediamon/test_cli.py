@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import re
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -313,3 +314,34 @@ def test_python_dash_m_runs_a_command_with_real_streams_and_exit_code(module, tm
     assert "not found" not in result.stdout
     assert "Traceback" not in result.stderr
     assert (tmp_path / "cli.db").exists(), "the database of MEDIAMON_DATABASE_URL was used"
+
+
+def test_eval_reports_the_real_prose_set_beside_the_written_one(env):
+    """`mediamon eval` measures the blind-labelled sentences of real news too, with the recall of
+    each claim labelled there (found/labelled) computed from the same matcher's output."""
+    from config.settings import DEFAULT_CALIBRATION_PATH
+    from matching.calibration import load_calibration
+    from matching.evaluation import evaluate_claims, load_real_prose
+    from matching.matcher import Matcher
+    from matching.news_corpus import DEFAULT_NEWS_CORPUS
+
+    if not DEFAULT_NEWS_CORPUS.exists():
+        pytest.skip(f"the news corpus is not at {DEFAULT_NEWS_CORPUS}")  # the set's own test fails in CI
+    test_items = [item for item in load_real_prose() if item.split == "test"]
+    threshold = load_calibration(DEFAULT_CALIBRATION_PATH).threshold("lexical")
+    lexical = evaluate_claims(Matcher(load_kb(DEFAULT_KB_PATH), threshold=threshold), test_items)
+
+    result = mediamon({**env, "COLUMNS": "240"}, "eval", "--split", "test")
+
+    assert result.returncode == 0, result.stderr
+    with_claims = sum(1 for item in test_items if item.claims)
+    assert (
+        f"real prose: {len(test_items)} test sentences of Dawn and APP news ({with_claims} with a claim)"
+        in (result.stdout)
+    )
+    section = result.stdout.split("real prose:", 1)[1]
+    labelled = Counter(claim for item in test_items for claim in item.claims)
+    claim, n = labelled.most_common(1)[0]
+    found = lexical.per_claim[claim].tp
+    assert re.search(rf"{re.escape(claim)}\s+│\s+\S+ \({found}/{n}, \d+\)", section), section
+    assert re.search(r"real prose, entity mentions: precision 0\.\d{3} recall 0\.\d{3} F1 0\.\d{3}", section)

@@ -10,14 +10,9 @@ from datetime import timedelta
 
 import pytest
 
+from matching.news_corpus import DEFAULT_NEWS_CORPUS, CorpusArticle, load_corpus
 from notify.stories import StoryCandidate, StoryIndex, StoryParams, figures, lead_text
-from notify.story_evaluation import (
-    DEFAULT_NEWS_CORPUS,
-    CorpusArticle,
-    evaluate_story_pairs,
-    load_corpus,
-    load_story_pairs,
-)
+from notify.story_evaluation import evaluate_story_pairs, load_story_pairs
 
 KHUZDAR_ISPR = "pk-13ad6a4e091b"  # APP: the ISPR's account of the Khuzdar school bus attack
 TURBAT_APP, TURBAT_DAWN = "pk-32cca58bc41f", "pk-7a72fc1d5c3b"  # one operation, both outlets, 1 h apart

@@ -1,0 +1,112 @@
+"""Draw the sentences of the real-prose claim set (``real_prose.jsonl``) from the shared news corpus.
+
+Run once, before any labelling: ``python -m tests.data.select_real_prose OUT.jsonl``. The draw uses
+the knowledge base's entities and a few press forms of them, never the claims' cue terms, and no
+matcher runs: whoever labels the output sees sentences and nothing the matcher says.
+
+Strata (seeded, at most two sentences per article, 40–400 characters, no repeated sentence):
+- ``group``: a sentence naming an armed group, the ISI, the army or the FATF (the claims' subjects);
+- ``press``: a press form the knowledge base did not know when the set was drawn ("Jaish",
+  "Lashkar", "the Haqqanis", "the spy agency", "the establishment", "GHQ", "increased monitoring",
+  "Rawalpindi", "New Delhi") — so recall is measured on wording the matcher never saw;
+- ``state``: a sentence naming Pakistan with Afghanistan, India or the United States (or their capitals).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from config.settings import DEFAULT_KB_PATH
+from matching.entities import EntityMatcher
+from matching.evaluation import sentence_hash
+from matching.kb import load_kb
+from matching.news_corpus import DEFAULT_NEWS_CORPUS as NEWS
+from matching.sentences import entities_per_sentence, split_sentences
+
+SEED = 20261127
+QUOTA = {"group": 200, "press": 130, "state": 120}
+
+GROUPS = frozenset(
+    "isi pakistan-army fatf fatf-grey-list fatf-blacklist taliban ttp isk haqqani-network jem let "
+    "masood-azhar".split()
+)
+STATES = frozenset("afghanistan kabul india united-states".split())
+PRESS = re.compile(
+    r"\b(Jaish|Lashkar|Haqqanis|spy agency|the establishment|GHQ|increased monitoring|Rawalpindi|New Delhi)\b"
+)
+
+
+def sentence_key(corpus_id: str, text: str) -> str:
+    """Stable id of a sentence: its article and a hash of its text (the splitter may change)."""
+    return f"{corpus_id}:{sentence_hash(text)}"
+
+
+def candidates() -> Iterator[tuple[str, dict[str, object]]]:
+    matcher = EntityMatcher(load_kb(DEFAULT_KB_PATH))
+    with gzip.open(NEWS, "rt", encoding="utf-8") as lines:
+        for line in lines:
+            article = json.loads(line)
+            text = article["text"]
+            sentences = split_sentences(text)
+            per_sentence = entities_per_sentence(sentences, matcher.find(text))
+            for sentence, entities in zip(sentences, per_sentence, strict=True):
+                if not 40 <= len(sentence.text) <= 400:
+                    continue
+                if entities & GROUPS:
+                    stratum = "group"
+                elif PRESS.search(sentence.text):
+                    stratum = "press"
+                elif ("pakistan" in entities and entities & STATES) or (
+                    "islamabad" in entities and entities & STATES
+                ):
+                    stratum = "state"
+                else:
+                    continue
+                yield (
+                    stratum,
+                    {
+                        "id": sentence_key(article["id"], sentence.text),
+                        "corpus_id": article["id"],
+                        "source": article["source"],
+                        "stratum": stratum,
+                        "text": sentence.text,
+                    },
+                )
+
+
+def main(out: Path) -> None:
+    pools: dict[str, list[dict[str, object]]] = {name: [] for name in QUOTA}
+    for stratum, row in candidates():
+        pools[stratum].append(row)
+    rng = random.Random(SEED)
+    chosen: list[dict[str, object]] = []
+    per_article: dict[object, int] = {}
+    seen: set[object] = set()
+    for stratum, quota in QUOTA.items():
+        pool = pools[stratum]
+        rng.shuffle(pool)
+        taken = 0
+        for row in pool:
+            if taken == quota:
+                break
+            if row["text"] in seen or per_article.get(row["corpus_id"], 0) >= 2:
+                continue
+            seen.add(row["text"])
+            per_article[row["corpus_id"]] = per_article.get(row["corpus_id"], 0) + 1
+            chosen.append(row)
+            taken += 1
+        print(f"{stratum}: {taken} of {len(pool)} candidate sentences", file=sys.stderr)
+    rng.shuffle(chosen)
+    with out.open("w", encoding="utf-8") as handle:
+        for row in chosen:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))

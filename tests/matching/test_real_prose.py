@@ -1,0 +1,60 @@
+"""The real-prose set (tests/data/real_prose.jsonl): sentences of the shared news corpus, held by
+offset and hash, so the set is usable only while every span still holds what was labelled."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from config.settings import DEFAULT_KB_PATH
+from matching.evaluation import DEFAULT_REAL_PROSE, LabelDrift, load_real_prose
+from matching.kb import load_kb
+from matching.news_corpus import DEFAULT_NEWS_CORPUS
+
+
+@pytest.fixture(autouse=True)
+def news_corpus() -> None:
+    """The set reads its sentences from the corpus: absent, skip here, fail in CI."""
+    if not DEFAULT_NEWS_CORPUS.exists():
+        message = f"the news corpus is not at {DEFAULT_NEWS_CORPUS}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def test_every_labelled_span_holds_its_sentence_and_names_known_ids() -> None:
+    items = load_real_prose()
+    kb = load_kb(DEFAULT_KB_PATH)
+    claims, entities = {c.id for c in kb.claims}, {e.id for e in kb.entities}
+
+    assert len(items) == 450 and len({item.id for item in items}) == 450
+    assert Counter(item.kind for item in items) == {"group": 200, "press": 130, "state": 120}
+    for item in items:
+        assert 40 <= len(item.text) <= 400 and item.text == item.text.strip(), item.id
+        assert set(item.claims) <= claims, item.id
+        assert set(item.claims.values()) <= {"asserts", "reports", "denies"}, item.id
+        for entity_id, surface in item.entities:
+            assert entity_id in entities and surface in item.text, (item.id, entity_id, surface)
+
+
+def test_the_split_is_fixed_by_rule_every_third_of_a_stratum_in_id_order() -> None:
+    items = sorted(load_real_prose(), key=lambda item: item.id)
+    seen: Counter[str] = Counter()
+    for item in items:
+        seen[item.kind] += 1
+        assert item.split == ("test" if seen[item.kind] % 3 == 0 else "dev"), item.id
+
+
+def test_a_span_that_no_longer_holds_its_sentence_is_refused(tmp_path: Path) -> None:
+    lines = DEFAULT_REAL_PROSE.read_text(encoding="utf-8").splitlines()
+    moved = json.loads(lines[0])
+    moved["start"] += 1
+    tampered = tmp_path / "real_prose.jsonl"
+    tampered.write_text("\n".join([json.dumps(moved), *lines[1:]]) + "\n", encoding="utf-8")
+
+    with pytest.raises(LabelDrift, match=moved["id"]):
+        load_real_prose(tampered)
