@@ -11,6 +11,7 @@ swallow what would otherwise be a hit.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import ahocorasick
@@ -36,6 +37,8 @@ class EntityMatcher:
         self._automaton = ahocorasick.Automaton()
         patterns: dict[str, list[tuple[str, str | None]]] = {}
         self._needs_context: set[tuple[str, str]] = set()
+        self._needs_full_name: set[tuple[str, str]] = set()
+        self._places: set[tuple[str, str]] = set()
         for entity in kb.entities:
             for form in entity.surface_forms:
                 key, _ = normalise(form)
@@ -46,6 +49,12 @@ class EntityMatcher:
                 patterns.setdefault(key, []).append((entity.id, exact))
             for form in entity.context_aliases:
                 self._needs_context.add((entity.id, normalise(form)[0].strip()))
+            for form in entity.place_aliases:
+                key = normalise(form)[0].strip()
+                self._needs_context.add((entity.id, key))
+                self._places.add((entity.id, key))
+            for form in entity.short_aliases:
+                self._needs_full_name.add((entity.id, normalise(form)[0].strip()))
             for phrase in entity.not_within:
                 patterns.setdefault(normalise(phrase)[0].strip(), []).append((_NOT_A_MENTION, None))
         for key, owners in patterns.items():
@@ -59,7 +68,10 @@ class EntityMatcher:
             return []
         folded, index = normalise(text)
         hits: list[tuple[int, int, str]] = []
-        ambiguous: set[int] = set()  # start positions of hits on a context alias
+        # (start, end) of hits on a context alias, and on a short alias: by span, since a longer
+        # name can start where its short form does ("Lashkar-e-Taiba", "Lashkar").
+        ambiguous: set[tuple[int, int]] = set()
+        short: set[tuple[int, int]] = set()
         for end_pos, (length, owners) in self._automaton.iter(folded):
             start_pos = end_pos - length + 1
             if not _at_word_boundary(folded, start_pos, end_pos + 1):
@@ -68,12 +80,18 @@ class EntityMatcher:
             for entity_id, exact in owners:
                 if exact is not None and normalise(original, fold_case=False)[0] != exact:
                     continue  # an acronym alias must match its case exactly
+                form = (entity_id, folded[start_pos : end_pos + 1])
+                if form in self._places and _names_the_place(text, index[start_pos], index[end_pos] + 1):
+                    break
                 hits.append((start_pos, end_pos + 1, entity_id))
-                if (entity_id, folded[start_pos : end_pos + 1]) in self._needs_context:
-                    ambiguous.add(start_pos)
+                if form in self._needs_context:
+                    ambiguous.add((start_pos, end_pos + 1))
+                if form in self._needs_full_name:
+                    short.add((start_pos, end_pos + 1))
                 break
         mentions: list[MentionHit] = []
         needing_context: list[MentionHit] = []
+        named_in_full: set[str] = set()
         taken_until = -1
         for start_pos, end_pos, entity_id in sorted(hits, key=lambda h: (h[0], -(h[1] - h[0]))):
             if start_pos < taken_until:
@@ -81,10 +99,15 @@ class EntityMatcher:
             taken_until = end_pos
             if entity_id == _NOT_A_MENTION:
                 continue  # a phrase that covers an alias but names something else
+            span = (start_pos, end_pos)
+            if span in short and entity_id not in named_in_full:
+                continue  # a surname before the full name: someone else, most likely
+            if span not in short:
+                named_in_full.add(entity_id)
             start, end = index[start_pos], index[end_pos - 1] + 1
             mention = MentionHit(entity_id, start, end, text[start:end])
             mentions.append(mention)
-            if start_pos in ambiguous:
+            if span in ambiguous:
                 needing_context.append(mention)
         if not needing_context:
             return mentions
@@ -101,6 +124,29 @@ class EntityMatcher:
 
 #: The owner of a ``not_within`` phrase: it wins the longest-match contest and is then dropped.
 _NOT_A_MENTION = ""
+
+
+_WORD_BEFORE = re.compile(r"([A-Za-z][\w’'.&-]*),?\s+(?:and\s+)?$")
+_WORD_AFTER = re.compile(r"^(?:,?\s+(?:and\s+)?|-)([A-Za-z])")
+
+
+def _names_the_place(text: str, start: int, end: int) -> bool:
+    """Whether a city's name at ``text[start:end]`` means the city itself: written in capitals (a
+    dateline), or beside another capitalised word (a longer proper name, a list or pair of
+    places: "Rawalpindi and Islamabad"); a capital that only opens a sentence does not count."""
+    if text[start:end].isupper():
+        return True
+    before = _WORD_BEFORE.search(text[max(0, start - 40) : start])
+    if before and before.group(1)[0].isupper() and not _opens_sentence(text, start - len(before.group(0))):
+        return True
+    after = _WORD_AFTER.match(text[end : end + 40])
+    return bool(after and after.group(1).isupper())
+
+
+def _opens_sentence(text: str, position: int) -> bool:
+    """Whether ``position`` starts the text, a line or a sentence."""
+    head = text[:position].rstrip(" \t")
+    return not head or head[-1] in '.!?:;\n"“(' or head.endswith("):")
 
 
 def _at_word_boundary(text: str, start: int, end: int) -> bool:

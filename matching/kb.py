@@ -34,6 +34,15 @@ class KbEntity(BaseModel):
     # Aliases that are ordinary words or other things too ("Washington" the state, "Khan",
     # "TTP" the blood disorder): they count only near another, unambiguous theme mention.
     context_aliases: tuple[str, ...] = ()
+    # A surname or short form that names this entity only once the text has named it in full
+    # ("Imran Khan …, Khan said"): in Pakistani news most "Khan"s are other people, whatever
+    # theme mentions stand near.
+    short_aliases: tuple[str, ...] = ()
+    # A city's name standing for an institution there ("Rawalpindi" for the army): a context
+    # alias that also does not count where the text plainly means the place: in capitals (a
+    # dateline), or as part of a longer proper name or a list of places ("Rawalpindi Cricket
+    # Stadium", "BISE Rawalpindi", "Lahore, Rawalpindi, Peshawar").
+    place_aliases: tuple[str, ...] = ()
     # Longer phrases that contain an alias but name something else ("Native American",
     # "Indian tribe", "Washington State", "US$"): nothing inside one is a mention.
     not_within: tuple[str, ...] = ()
@@ -47,7 +56,8 @@ class KbEntity(BaseModel):
     @property
     def surface_forms(self) -> tuple[str, ...]:
         """The name and every alias, without repeats."""
-        return tuple(dict.fromkeys((self.name, *self.aliases, *self.context_aliases)))
+        forms = (self.name, *self.aliases, *self.context_aliases, *self.short_aliases, *self.place_aliases)
+        return tuple(dict.fromkeys(forms))
 
 
 class KbClaim(BaseModel):

@@ -19,7 +19,8 @@ _SEPARATORS = re.compile(r"[\s" + re.escape(DASHES) + r"]+")
 def normalise(text: str, *, fold_case: bool = True) -> tuple[str, list[int]]:
     """Normalised text and, for each of its characters, the index of the original character.
 
-    Case folded (optional), diacritics removed, apostrophes unified, and every run of white
+    Case folded (optional), diacritics and invisible format characters (soft hyphens,
+    zero-width spaces) removed, apostrophes unified, and every run of white
     space and dashes collapsed to one space, so "Lashkar -e-Taiba" and "Lashkar-e-Taiba"
     normalise alike. Words in plain ASCII take a fast path (this runs on every article).
     """
@@ -51,6 +52,10 @@ def _append_word(text: str, start: int, end: int, fold_case: bool, out: list[str
         return
     for position in range(start, end):
         char = text[position]
+        if unicodedata.category(char) == "Cf":
+            # Invisible format characters: a newspaper's soft hyphens ("Afg\xadhanistan", in
+            # hundreds of Dawn articles) and zero-width spaces must not split a name.
+            continue
         if char in APOSTROPHES:
             out.append("'")
             index.append(position)

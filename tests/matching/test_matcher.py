@@ -163,6 +163,19 @@ def test_diacritics_are_ignored(matcher: Matcher) -> None:
     assert _entities(matcher, "Tehreek-e-Tālibān Pākistān") == [("ttp", "Tehreek-e-Tālibān Pākistān")]
 
 
+def test_soft_hyphens_and_zero_width_spaces_do_not_hide_a_name(matcher: Matcher) -> None:
+    """Dawn's text carries soft hyphens inside words ("Afg\xadhanistan"); the mention keeps them,
+    and its offsets still point at the original text."""
+    text = "Talks in Islam\u00ada\u00adbad with Afg\u00adhanistan and the TT\u200bP."
+    mentions = matcher.entities.find(text)
+    assert [(m.entity_id, m.text) for m in mentions] == [
+        ("islamabad", "Islam\u00ada\u00adbad"),
+        ("afghanistan", "Afg\u00adhanistan"),
+        ("ttp", "TT\u200bP"),
+    ]
+    assert all(text[m.start : m.end] == m.text for m in mentions)
+
+
 def test_longest_match_wins(matcher: Matcher) -> None:
     assert _entities(matcher, "Tehreek-e-Taliban Pakistan claimed it.") == [
         ("ttp", "Tehreek-e-Taliban Pakistan")
@@ -396,7 +409,12 @@ def test_single_country_mention_is_weak(matcher: Matcher) -> None:
         ("Washington State legislators approved a new transit budget.", []),
         ("Washington pressed Pakistan to act against the Taliban.", ["united-states", "pakistan", "taliban"]),
         ("Khan told reporters he would run again.", []),
-        ("Khan said Pakistan's influence over the Taliban had waned.", ["imran-khan", "pakistan", "taliban"]),
+        # Most "Khan"s of Pakistani news are other people: the surname counts after the full name.
+        ("Khan said Pakistan's influence over the Taliban had waned.", ["pakistan", "taliban"]),
+        (
+            "Imran Khan spoke in Lahore. Khan said Pakistan's influence over the Taliban had waned.",
+            ["imran-khan", "imran-khan", "pakistan", "taliban"],
+        ),
         ("The guesthouse quoted a price of 15,000 ISK per night.", []),
         ("Apple growers in Pulwama district fear a late frost.", []),
     ],
