@@ -13,12 +13,12 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from reports.history import ClaimEvent, ClaimHistory, build_history
+from reports.history import LATEST, ClaimHistory, build_history, first_days, latest_from
 from reports.top import TopLists, ranked
 from reports.trends import Granularity, Timeline, align, build_timeline
+from schema.queries.history import claim_days, first_events, latest_events
 from schema.queries.trends import (
     CountFilter,
-    claim_events,
     claim_statements,
     cooccurring_entities,
     counts,
@@ -142,10 +142,13 @@ class UnknownClaim(LookupError):
 
 
 def claim_history(sessions: sessionmaker[Session], claim_id: str, *, now: datetime) -> ClaimHistory:
-    """Every stored article on the claim, by outlet and stance over time."""
+    """The claim's stored articles by outlet and stance over time (UTC days, from the rollup),
+    with each outlet's first article and the latest ``LATEST`` exactly."""
     with sessions() as session:
         statement = claim_statements(session).get(claim_id)
         if statement is None:
             raise UnknownClaim(claim_id)
-        events = [ClaimEvent(*row) for row in claim_events(session, claim_id)]
-    return build_history(claim_id, statement, events, now=now)
+        days = claim_days(session, claim_id)
+        firsts = first_events(session, claim_id, first_days(days))
+        latest = latest_events(session, claim_id, latest_from(days, LATEST), LATEST)
+    return build_history(claim_id, statement, days, firsts, latest, now=now)

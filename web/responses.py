@@ -192,20 +192,24 @@ class FirstSeen(BaseModel):
     at: Time
     title: str
     url: str
+    stance: str
 
 
 class OutletRecord(BaseModel):
     source: str
-    first_at: Time
+    first_at: Time = Field(description="its first article on the claim, exact")
     lag_hours: float = Field(description="behind the first outlet")
     articles: int
     stances: dict[str, int]
-    flips: list[str]
+    flips: list[str] = Field(
+        description="changes between asserting and denying, by UTC day: 'asserts→denies on "
+        "2025-05-02', 'asserts and denies on 2025-05-03' for a day with both"
+    )
 
 
 class Resurfacing(BaseModel):
-    at: Time
-    quiet_days: float
+    day: str = Field(description="the UTC day (YYYY-MM-DD) the claim came back")
+    quiet_days: int = Field(description="days since the claim's previous day with an article")
 
 
 class ClaimEvent(BaseModel):
@@ -219,16 +223,19 @@ class ClaimEvent(BaseModel):
 
 
 class ClaimHistory(BaseModel):
+    """A claim's history: counts, flips, resurfacing and spreading by UTC day; the first
+    article, each outlet's first time and the latest articles exact."""
+
     claim_id: str
     statement: str
-    articles: int
+    articles: int = Field(description="every stored article matching the claim")
     first_seen: FirstSeen | None
     outlets: list[OutletRecord]
     resurfaced: list[Resurfacing]
-    recent_week: int
-    baseline_weekly: float
+    recent_week: int = Field(description="articles in the last 7 UTC days, today included")
+    baseline_weekly: float = Field(description="weekly average over the 28 days before those")
     spreading: bool
-    events: list[ClaimEvent]
+    latest_events: list[ClaimEvent] = Field(description="the 100 newest articles, newest first")
 
 
 class SearchHit(BaseModel):

@@ -225,12 +225,17 @@ def top(
         console.print(table)
 
 
+#: Latest articles ``mediamon report claim`` lists in its table (``--format json`` has 100).
+LATEST_SHOWN = 10
+
+
 def claim_history(
     claim_id: Annotated[str, typer.Argument(help="claim id (mediamon kb show lists them)")],
     fmt: Annotated[TableOrJson, typer.Option("--format", help="table or json")] = TableOrJson.table,
 ) -> None:
     """A claim's history: first seen, outlets that repeated it and their lag, stance flips,
-    resurfacing after a quiet spell, and whether it is spreading now."""
+    resurfacing after a quiet spell, whether it is spreading now, and the latest articles
+    (counts, flips and resurfacing by UTC day; ``--format json`` lists the latest 100)."""
     settings = load_settings()
     with opened_store(settings) as store:
         try:
@@ -248,12 +253,12 @@ def claim_history(
     console.print(f"first seen {first.at:%Y-%m-%d %H:%M} UTC at {first.source}: {first.title}\n  {first.url}")
     spreading = "yes" if history.spreading else "no"
     console.print(
-        f"{len(history.events)} articles; last 7 days {history.recent} "
+        f"{history.articles} articles; last 7 days {history.recent} "
         f"(usual week {history.baseline_weekly:.1f}); spreading now: {spreading}"
     )
-    for at, quiet_days in history.resurfaced:
-        console.print(f"resurfaced {at:%Y-%m-%d} after {quiet_days:.0f} quiet days")
-    table = Table("outlet", "first", "lag", "articles", "stances", "flips", title="outlets")
+    for day, quiet_days in history.resurfaced:
+        console.print(f"resurfaced {day:%Y-%m-%d} after {quiet_days} quiet days")
+    table = Table("outlet", "first", "lag", "articles", "stances", "flips (by UTC day)", title="outlets")
     for outlet in history.outlets:
         table.add_row(
             outlet.source,
@@ -264,6 +269,13 @@ def claim_history(
             "; ".join(outlet.flips) or "-",
         )
     console.print(table)
+    shown = history.latest[:LATEST_SHOWN]
+    latest = Table(
+        "date (UTC)", "outlet", "stance", "article", title=f"the {len(shown)} latest of {history.articles}"
+    )
+    for event in shown:
+        latest.add_row(f"{event.at:%Y-%m-%d %H:%M}", event.source, event.stance, event.title or event.url)
+    console.print(latest)
 
 
 report_app.command("trends")(trends)

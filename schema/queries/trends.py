@@ -299,29 +299,6 @@ def cooccurring_entities(session: Session, where: CountFilter, entity_id: str, l
     return {key: int(n) for key, n in session.execute(query)}
 
 
-def claim_events(session: Session, claim_id: str) -> list[tuple[int, datetime, str, str, str, str, float]]:
-    """Every stored article matching the claim: (id, date, outlet, stance, title, url, score)."""
-    query = (
-        select(
-            Article.id,
-            Article.dated_at,
-            Article.source,
-            ClaimMatch.stance,
-            Article.title,
-            Article.url,
-            ClaimMatch.score,
-        )
-        .join(Article, Article.id == ClaimMatch.article_id)
-        .where(ClaimMatch.claim_id == claim_id, Article.state == ArticleState.DONE)
-        .order_by(Article.dated_at, Article.id)
-    )
-    return [
-        (i, at, source or "", stance or "", title or "", url, float(score))
-        for i, at, source, stance, title, url, score in session.execute(query)
-        if at is not None
-    ]
-
-
 def entity_names(session: Session) -> dict[str, str]:
     return {row.id: row.name for row in session.execute(select(Entity.id, Entity.name))}
 

@@ -98,7 +98,11 @@ def test_top_and_claim_history(env):
     assert "first seen 2025-05-0" in history.stdout
     assert "denies→asserts" in history.stdout or "asserts→denies" in history.stdout
     as_json = json.loads(mediamon(env, "report", "claim", CLAIM, "--format", "json").stdout)
-    assert as_json["articles"] == len(as_json["events"]) > 0
+    assert as_json["articles"] == len(as_json["latest_events"]) == (int(env["STORED"]) + 3) // 4
+    assert f"the {min(10, as_json['articles'])} latest of {as_json['articles']}" in history.stdout
+    newest = as_json["latest_events"][0]
+    assert newest["at"] == max(e["at"] for e in as_json["latest_events"])
+    assert newest["title"][:20] in history.stdout, "the newest article is listed"
 
 
 @pytest.mark.parametrize(

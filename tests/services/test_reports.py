@@ -15,8 +15,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from matching.claims import ClaimHit
+from matching.matcher import MatchResult
+from matching.sentences import Sentence
+from reports.history import LATEST, ClaimEvent, history_from_events
 from reports.trends import build_timeline
-from schema.models import TrendCount
+from schema import writes
+from schema.models import Article, ArticleState, ClaimMatch, TrendCount
 from schema.queries.trends import CountFilter, article_counts, counts, rollup_counts
 from services import reports
 from tests.support.news import NewsArticle, news
@@ -255,8 +260,12 @@ def test_claim_history_shows_first_outlet_lag_flips_and_resurfacing(sessions):
     ]
     dawn = sorted((a for a in window if a.source == "Dawn"), key=lambda a: a.published)
     app = sorted((a for a in window if a.source == "APP"), key=lambda a: a.published)
-    first, echo, flip, later = dawn[0], app[5], dawn[10], dawn[-1]
-    assert later.published - flip.published > timedelta(days=14), "a quiet spell in between"
+    first, echo, later = dawn[0], app[5], dawn[-1]
+    # Flips are by UTC day: Dawn denies it on a later day than it first asserted it.
+    flip = next(a for a in dawn if a.published - first.published > timedelta(days=2))
+    first_day, flip_day, later_day = (a.published.astimezone(UTC).date() for a in (first, flip, later))
+    assert first_day < flip_day < later_day
+    assert later_day - flip_day > timedelta(days=14), "a quiet spell in between"
     with sessions.begin() as session:
         sync_shipped_kb(session)
         store_matched(session, first, claims=[(CLAIM, "asserts")])
@@ -265,6 +274,7 @@ def test_claim_history_shows_first_outlet_lag_flips_and_resurfacing(sessions):
         store_matched(session, later, claims=[(CLAIM, "asserts")])
     history = reports.claim_history(sessions, CLAIM, now=later.published + timedelta(hours=1))
     assert history.first is not None and history.first.url == first.url
+    assert history.first.at == first.published and history.first.stance == "asserts"
     outlets = {o.source: o for o in history.outlets}
     app_host = echo.url.split("/")[2].removeprefix("www.")
     dawn_host = first.url.split("/")[2].removeprefix("www.")
@@ -272,10 +282,86 @@ def test_claim_history_shows_first_outlet_lag_flips_and_resurfacing(sessions):
         (echo.published - first.published).total_seconds() / 3600
     )
     assert outlets[dawn_host].flips == [
-        f"asserts→denies on {flip.published:%Y-%m-%d}",
-        f"denies→asserts on {later.published:%Y-%m-%d}",
+        f"asserts→denies on {flip_day.isoformat()}",
+        f"denies→asserts on {later_day.isoformat()}",
     ]
-    assert [at for at, _days in history.resurfaced] == [later.published]
+    assert history.resurfaced == [(later_day, (later_day - flip_day).days)]
     assert not history.spreading
+    assert history.articles == 4
+    assert [e.url for e in history.latest] == [a.url for a in (later, flip, echo, first)]
     with pytest.raises(reports.UnknownClaim):
         reports.claim_history(sessions, "no-such-claim", now=later.published)
+
+
+def _on_claim(i: int) -> list[tuple[str, str | None]]:
+    """Article ``i``'s matches: most on CLAIM with a stance that changes every few articles
+    (some with none), a few on another claim only, some on both."""
+    stance = ("asserts", "asserts", "reports", "denies", None)[(i // 3) % 5]
+    mine = [(CLAIM, stance)] if i % 7 != 6 else []
+    return mine + [(OTHER_CLAIM, "reports")] * (i % 5 == 0)
+
+
+@pytest.fixture
+def claim_store(sessions: sessionmaker[Session]) -> list[NewsArticle]:
+    """180 real articles of 1-12 May 2025 on their dates (over 100 on CLAIM, so the latest
+    are a cut), one of them sharing the very first one's time, one without an outlet."""
+    chosen = [
+        a for a in news() if date(2025, 5, 1) <= a.published.astimezone(UTC).date() <= date(2025, 5, 12)
+    ][::4][:180]
+    assert len(chosen) == 180, "the corpus has enough articles in those days"
+    with sessions.begin() as session:
+        sync_shipped_kb(session)
+        for i, article in enumerate(chosen):
+            # The second article at the first one's time: the earlier id is the first seen.
+            when = chosen[0].published if i == 1 else None
+            row = store_matched(session, article, claims=_on_claim(i), dated_at=when)  # type: ignore[arg-type]
+            if i == 2:  # no outlet known: moved to the "" outlet by the write path itself
+                matched = session.scalars(select(ClaimMatch).where(ClaimMatch.article_id == row.id)).all()
+                hits = [ClaimHit(m.claim_id, m.score, m.method, _evidence(m), m.stance) for m in matched]  # type: ignore[arg-type]
+                row.source = None
+                writes.replace_matches(session, row, MatchResult(mentions=[], claims=hits, relevance=0.8))
+    return chosen
+
+
+def _evidence(match: ClaimMatch) -> Sentence:
+    return Sentence(match.evidence_start, match.evidence_end, match.evidence)
+
+
+def test_claim_history_from_the_rollup_is_what_the_stored_articles_say(sessions, claim_store):
+    with sessions() as session:  # every article on the claim, read here
+        rows = session.execute(
+            select(
+                Article.id,
+                Article.dated_at,
+                Article.source,
+                ClaimMatch.stance,
+                Article.title,
+                Article.url,
+                ClaimMatch.score,
+            )
+            .join(ClaimMatch, ClaimMatch.article_id == Article.id)
+            .where(ClaimMatch.claim_id == CLAIM, Article.state == ArticleState.DONE)
+        ).all()
+    events = [
+        ClaimEvent(i, at, src or "", st or "", t or "", u, float(sc)) for i, at, src, st, t, u, sc in rows
+    ]
+    assert len(events) > LATEST, "more than the latest on the claim: the list is a cut"
+    now = max(e.at for e in events) + timedelta(days=2)
+    history = reports.claim_history(sessions, CLAIM, now=now)
+
+    assert history.articles == len(events) == sum(1 for i in range(180) if i % 7 != 6)
+    per_outlet = Counter(e.source for e in events)
+    assert "" in per_outlet, "the article without an outlet is counted under none"
+    assert {o.source: o.articles for o in history.outlets} == dict(per_outlet)
+    stances = {s: Counter(e.stance for e in events if e.source == s) for s in per_outlet}
+    assert {o.source: o.stances for o in history.outlets} == {s: dict(c) for s, c in stances.items()}
+    for outlet in history.outlets:
+        assert outlet.first_at == min(e.at for e in events if e.source == outlet.source)
+
+    first = min(events, key=lambda e: (e.at, e.article_id))
+    assert history.first == first
+    assert first.url == claim_store[0].url, "of two articles at the same time, the first stored"
+    newest = sorted(events, key=lambda e: (e.at, e.article_id), reverse=True)[:LATEST]
+    assert history.latest == newest
+    # And the whole document is what the same logic makes of every event.
+    assert history.to_json() == history_from_events(CLAIM, history.statement, events, now=now).to_json()

@@ -269,7 +269,9 @@ def test_top_lists_and_claim_history_are_the_cli_documents(client, sessions, sto
     on_claim = [p for p in stored if any(c == CLAIM for c, _ in p.claims)]
     assert history["articles"] == len(on_claim)
     assert history["first_seen"]["url"] == on_claim[0].article.url
-    assert {o["source"] for o in history["outlets"]} == {p.host for p in on_claim}
+    assert {o["source"]: o["articles"] for o in history["outlets"]} == Counter(p.host for p in on_claim)
+    newest = sorted(on_claim, key=lambda p: (p.article.published, p.id), reverse=True)
+    assert [e["article_id"] for e in history["latest_events"]] == [p.id for p in newest][:100]
     assert history == reports.claim_history(sessions, CLAIM, now=NOW).to_json()
     assert client.get("/api/claims/no-such-claim/history").status_code == 404
 
