@@ -33,6 +33,8 @@ DEFAULT_DEV_SET = Path(__file__).resolve().parents[1] / "tests" / "data" / "matc
 DEFAULT_PAGE_LABELS = DEFAULT_DEV_SET.with_name("corpus_labels.json")
 #: Sentences of real news (the shared news corpus), labelled blind; the file holds offsets, not text.
 DEFAULT_REAL_PROSE = DEFAULT_DEV_SET.with_name("real_prose.jsonl")
+#: Real news articles labelled on or off the theme (ids only).
+DEFAULT_RELEVANCE_LABELS = DEFAULT_DEV_SET.with_name("relevance.jsonl")
 #: The saved news pages the labels refer to (the shared corpus beside the checkout).
 DEFAULT_PAGES = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "pages"
 
@@ -216,6 +218,58 @@ def evaluate_articles(matcher: Matcher, articles: Sequence[Article]) -> Scores:
     for article in articles:
         scores.add(article.claims, {c.claim_id for c in matcher.match(article.text).claims})
     return scores
+
+
+@dataclass(frozen=True)
+class RelevanceReport:
+    """How the relevance score separates on-theme from off-theme articles at one threshold: the
+    share of on-theme articles that pass (what alerts and a no-filter digest would carry) and
+    the share of off-theme ones that pass (the noise they would carry)."""
+
+    threshold: float
+    on_theme: int
+    off_theme: int
+    on_passed: int
+    off_passed: int
+    missed: tuple[str, ...]  # corpus ids of on-theme articles below the threshold
+    passed_off: tuple[str, ...]  # corpus ids of off-theme articles at or above it
+
+    @property
+    def on_recall(self) -> float:
+        return self.on_passed / self.on_theme if self.on_theme else 0.0
+
+    @property
+    def off_pass_rate(self) -> float:
+        return self.off_passed / self.off_theme if self.off_theme else 0.0
+
+
+def evaluate_relevance(
+    matcher: Matcher,
+    threshold: float,
+    split: str = "test",
+    labels: Path = DEFAULT_RELEVANCE_LABELS,
+    corpus: Path = DEFAULT_NEWS_CORPUS,
+) -> RelevanceReport:
+    """Score each labelled article's body as the pipeline does (``Matcher.match``) and count
+    what passes ``threshold`` (``split`` "all" takes every article)."""
+    rows = [json.loads(line) for line in labels.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [row for row in rows if split == "all" or row["split"] == split]
+    articles = load_corpus(corpus, {row["corpus_id"] for row in rows})
+    missed, passed_off = [], []
+    on = off = on_passed = off_passed = 0
+    for row in rows:
+        passes = matcher.match(articles[row["corpus_id"]].text).relevance >= threshold
+        if row["on_theme"]:
+            on += 1
+            on_passed += passes
+            if not passes:
+                missed.append(row["corpus_id"])
+        else:
+            off += 1
+            off_passed += passes
+            if passes:
+                passed_off.append(row["corpus_id"])
+    return RelevanceReport(threshold, on, off, on_passed, off_passed, tuple(missed), tuple(passed_off))
 
 
 @dataclass

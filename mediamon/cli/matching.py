@@ -139,6 +139,7 @@ def evaluate(
         )
     if DEFAULT_NEWS_CORPUS.exists():
         _print_real_prose(split, (lexical_matcher, semantic_matcher))
+        _print_relevance(split, semantic_matcher, settings.relevance_threshold)
     if folds:
         try:
             _print_cross_validation(evaluation.cross_validate(kb, semantic, items, folds))
@@ -216,6 +217,22 @@ def _print_real_prose(split: str, matchers: tuple[Matcher, Matcher]) -> None:
         f"real prose, entity mentions: precision {entity_scores.precision:.3f} recall "
         f"{entity_scores.recall:.3f} F1 {entity_scores.f1:.3f} "
         f"(tp {entity_scores.tp}, fp {entity_scores.fp}, fn {entity_scores.fn})"
+    )
+
+
+def _print_relevance(split: str, matcher: Matcher, threshold: float) -> None:
+    """Theme relevance on real articles labelled on or off the theme (tests/data/relevance.jsonl)."""
+    from matching import evaluation
+
+    try:
+        report = evaluation.evaluate_relevance(matcher, threshold, split)
+    except (OSError, ValueError, KeyError) as exc:
+        raise fail(f"cannot read the relevance labels: {exc}") from exc
+    console.print(
+        f"relevance on {report.on_theme + report.off_theme} real {split} articles at the threshold "
+        f"{threshold:.2f}: on-theme passed {report.on_passed}/{report.on_theme} "
+        f"(recall {report.on_recall:.3f}), off-theme passed {report.off_passed}/{report.off_theme} "
+        f"(pass rate {report.off_pass_rate:.3f})"
     )
 
 

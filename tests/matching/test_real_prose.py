@@ -11,9 +11,16 @@ from pathlib import Path
 import pytest
 
 from config.settings import DEFAULT_KB_PATH
-from matching.evaluation import DEFAULT_REAL_PROSE, LabelDrift, load_real_prose
+from matching.evaluation import (
+    DEFAULT_REAL_PROSE,
+    DEFAULT_RELEVANCE_LABELS,
+    LabelDrift,
+    evaluate_relevance,
+    load_real_prose,
+)
 from matching.kb import load_kb
-from matching.news_corpus import DEFAULT_NEWS_CORPUS
+from matching.matcher import Matcher
+from matching.news_corpus import DEFAULT_NEWS_CORPUS, load_corpus
 
 
 @pytest.fixture(autouse=True)
@@ -58,3 +65,28 @@ def test_a_span_that_no_longer_holds_its_sentence_is_refused(tmp_path: Path) -> 
 
     with pytest.raises(LabelDrift, match=moved["id"]):
         load_real_prose(tampered)
+
+
+def test_relevance_is_counted_on_the_labelled_articles_of_a_split() -> None:
+    """`mediamon eval`'s relevance line: each labelled article of the split scored as the
+    pipeline scores it, on-theme passes and off-theme passes counted at the threshold."""
+    matcher = Matcher(load_kb(DEFAULT_KB_PATH))
+    rows = [json.loads(line) for line in DEFAULT_RELEVANCE_LABELS.read_text(encoding="utf-8").splitlines()]
+    test_rows = [row for row in rows if row["split"] == "test"]
+    articles = load_corpus(ids={row["corpus_id"] for row in test_rows})
+    scores = {row["corpus_id"]: matcher.match(articles[row["corpus_id"]].text).relevance for row in test_rows}
+    threshold = sorted(scores.values())[len(scores) // 2]  # a threshold that splits the articles
+
+    report = evaluate_relevance(matcher, threshold, "test")
+
+    on = [row["corpus_id"] for row in test_rows if row["on_theme"]]
+    off = [row["corpus_id"] for row in test_rows if not row["on_theme"]]
+    assert (report.on_theme, report.off_theme) == (len(on), len(off)) == (46, 74)
+    assert report.on_passed == sum(scores[i] >= threshold for i in on)
+    assert report.off_passed == sum(scores[i] >= threshold for i in off)
+    assert set(report.missed) == {i for i in on if scores[i] < threshold}
+    assert set(report.passed_off) == {i for i in off if scores[i] >= threshold}
+    assert 0 < report.on_passed < len(on) or 0 < report.off_passed < len(off), "the threshold splits"
+    everything = evaluate_relevance(matcher, 0.0, "all")
+    assert (everything.on_recall, everything.off_pass_rate) == (1.0, 1.0)
+    assert everything.on_theme + everything.off_theme == len(rows) == 360

@@ -345,3 +345,9 @@ def test_eval_reports_the_real_prose_set_beside_the_written_one(env):
     found = lexical.per_claim[claim].tp
     assert re.search(rf"{re.escape(claim)}\s+│\s+\S+ \({found}/{n}, \d+\)", section), section
     assert re.search(r"real prose, entity mentions: precision 0\.\d{3} recall 0\.\d{3} F1 0\.\d{3}", section)
+    # and relevance on the labelled real articles of the split, at the configured threshold
+    assert re.search(
+        r"relevance on 120 real test articles at the threshold 0\.30: on-theme passed \d+/46 "
+        r"\(recall \d\.\d{3}\), off-theme passed \d+/74 \(pass rate \d\.\d{3}\)",
+        section,
+    ), section
