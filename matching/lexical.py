@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import ahocorasick
 
-from matching.claims import ClaimHit
+from matching.claims import LEXICAL_MIN_TERM_SHARE, ClaimExplanation, ClaimHit
 from matching.entities import MentionHit
 from matching.kb import KbClaim, KnowledgeBase
 from matching.sentences import Sentence, entities_per_sentence
@@ -45,7 +45,7 @@ class LexicalClaimMatcher:
     """
 
     method = "lexical"
-    min_term_share = 0.5
+    min_term_share = LEXICAL_MIN_TERM_SHARE
 
     def __init__(self, kb: KnowledgeBase) -> None:
         self._claims = list(kb.claims)
@@ -114,6 +114,35 @@ class LexicalClaimMatcher:
         """The lexical matches among ``pairs`` (the semantic method reuses its own pairs)."""
         scored = ((pair, round(pair.lexical_score, 4)) for pair in pairs if self.passes(pair, threshold))
         return best_per_claim(scored, sentences, threshold, self.method)
+
+    def explain(
+        self, sentences: Sequence[Sentence], mentions: Sequence[MentionHit], threshold: float
+    ) -> list[ClaimExplanation]:
+        return self.explain_pairs(self.pair_features(sentences, mentions), sentences, threshold)
+
+    def explain_pairs(
+        self, pairs: Iterable[PairFeatures], sentences: Sequence[Sentence], threshold: float
+    ) -> list[ClaimExplanation]:
+        """Each claim's best pair by lexical score, with the rule that decided it."""
+        best: dict[str, PairFeatures] = {}
+        for pair in pairs:
+            current = best.get(pair.claim.id)
+            if current is None or pair.lexical_score > current.lexical_score:
+                best[pair.claim.id] = pair
+        found = [
+            ClaimExplanation(
+                claim_id=pair.claim.id,
+                sentence=sentences[pair.index],
+                matched=self.passes(pair, threshold),
+                method=self.method,
+                score=round(pair.lexical_score, 4),
+                threshold=threshold,
+                entity_share=pair.entity_share,
+                term_share=pair.term_share,
+            )
+            for pair in best.values()
+        ]
+        return sorted(found, key=lambda e: (not e.matched, -e.score, e.claim_id))
 
     def passes(self, pair: PairFeatures, threshold: float) -> bool:
         """Whether the lexical method matches ``pair``'s claim in ``pair``'s sentence."""

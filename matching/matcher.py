@@ -16,7 +16,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from matching.claims import ClaimHit, ClaimMatcher
+from matching.claims import ClaimExplanation, ClaimHit, ClaimMatcher
 from matching.entities import EntityMatcher, MentionHit
 from matching.kb import KnowledgeBase
 from matching.lexical import LexicalClaimMatcher
@@ -79,6 +79,16 @@ class Matcher:
             for match in self.claims.match(sentences, mentions, self.threshold)
         ]
         return MatchResult(mentions, claims, relevance(self.kb, mentions, claims))
+
+    def explain(self, text: str, near: int = 5) -> list[ClaimExplanation]:
+        """The claims that matched ``text`` and the ``near`` closest that did not, each with its
+        best sentence and what decided it (``mediamon match --explain``)."""
+        mentions = self.entities.find(text)
+        if not mentions:
+            return []
+        explained = self.claims.explain(split_sentences(text), mentions, self.threshold)
+        matched = [e for e in explained if e.matched]
+        return matched + [e for e in explained if not e.matched][:near]
 
 
 def _previous(sentences: Sequence[Sentence], sentence: Sentence) -> str | None:

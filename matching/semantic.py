@@ -21,7 +21,7 @@ import math
 import os
 import warnings
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, Protocol
@@ -29,7 +29,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from matching.claims import ClaimHit
+from matching.claims import ClaimExplanation, ClaimHit
 from matching.entities import MentionHit
 from matching.kb import KnowledgeBase
 from matching.lexical import LexicalClaimMatcher, PairFeatures
@@ -224,6 +224,44 @@ class SemanticClaimMatcher:
         for lexical in self._lexical.decide(pairs, sentences, self.lexical_threshold):
             found.setdefault(lexical.claim_id, lexical)
         return sorted(found.values(), key=lambda m: -m.score)
+
+    def explain(
+        self, sentences: Sequence[Sentence], mentions: Sequence[MentionHit], threshold: float
+    ) -> list[ClaimExplanation]:
+        """Each claim's best candidate by blended score, matched or not, with its features; a
+        claim the blend did not take but the lexical stage did is explained by the lexical rule
+        (as :meth:`match` decides), and a claim whose sentences the encoder never saw by its
+        best lexical pair."""
+        pairs = self._lexical.pair_features(sentences, mentions)
+        best: dict[str, tuple[ClaimCandidate, float]] = {}
+        for candidate in self._measure(pairs, sentences):
+            claim_id, score = candidate.pair.claim.id, round(self.blend.score(candidate), 4)
+            if claim_id not in best or score > best[claim_id][1]:
+                best[claim_id] = (candidate, score)
+        decided = self._lexical.explain_pairs(pairs, sentences, self.lexical_threshold)
+        lexical = {e.claim_id: e for e in decided}
+        found = []
+        for claim_id, (candidate, score) in best.items():
+            pair = candidate.pair
+            semantic = ClaimExplanation(
+                claim_id=claim_id,
+                sentence=sentences[pair.index],
+                matched=score >= threshold,
+                method=self.method,
+                score=score,
+                threshold=threshold,
+                entity_share=pair.entity_share,
+                term_share=pair.term_share,
+                cosine=round(candidate.cosine, 4),
+                margin=round(candidate.margin, 4),
+                denial=candidate.denial,
+                encoded=True,
+            )
+            backup = lexical.get(claim_id)
+            taken_lexically = not semantic.matched and backup is not None and backup.matched
+            found.append(backup if taken_lexically and backup is not None else semantic)
+        found += [replace(e, encoded=False) for claim_id, e in lexical.items() if claim_id not in best]
+        return sorted(found, key=lambda e: (not e.matched, -e.score, e.claim_id))
 
     def candidates(
         self, sentences: Sequence[Sentence], mentions: Sequence[MentionHit]

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from ingest.clean import clean_text
 from matching.calibration import load_calibration, save_calibration
+from matching.claims import ClaimExplanation
 from matching.evaluation import DEFAULT_DEV_SET, ClaimReport, CrossValidation
 from matching.matcher import Matcher
 from matching.news_corpus import DEFAULT_NEWS_CORPUS
@@ -31,25 +32,74 @@ def match(
     jsonl: Annotated[
         Path | None, typer.Option("--jsonl", help='match every {"text": ...} line of this file')
     ] = None,
+    explain: Annotated[
+        bool,
+        typer.Option(
+            "--explain",
+            help="why each claim matched, or nearly did: sentence, score against the threshold, features",
+        ),
+    ] = False,
 ) -> None:
     """Print the entity and claim matches of plain text as JSON; stores nothing.
 
-    With --jsonl, one result per input line (the model is loaded once)."""
+    With --jsonl, one result per input line (the model is loaded once). With --explain, a
+    readable account of the claims instead: each match and the closest misses, with the
+    sentence, the score against the threshold, the features that decided it and why a near
+    miss missed (with --jsonl: an "explanations" list on each line)."""
     settings = load_settings()
     kb = load_knowledge_base(settings)
     matcher = configured_matcher(settings, kb)
     if jsonl is not None:
-        _match_jsonl(matcher, jsonl)
+        _match_jsonl(matcher, jsonl, explain=explain)
         return
     try:
         text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise fail(f"cannot read {source}: {exc}") from exc
+    if explain:
+        _print_explanations(matcher, text)
+        return
     result = matcher.match(text)
     sys.stdout.write(json.dumps(exporting.match_json(kb, result), ensure_ascii=False, indent=2) + "\n")
 
 
-def _match_jsonl(matcher: Matcher, path: Path) -> None:
+def explanation_json(e: ClaimExplanation) -> dict[str, object]:
+    return {
+        "claim_id": e.claim_id,
+        "matched": e.matched,
+        "method": e.method,
+        "sentence": e.sentence.text,
+        "score": e.score,
+        "threshold": e.threshold,
+        "cosine": e.cosine,
+        "margin": e.margin,
+        "entity_share": round(e.entity_share, 4),
+        "term_share": round(e.term_share, 4),
+        "denial": e.denial,
+        "encoded": e.encoded,
+        "why": e.why,
+    }
+
+
+def _print_explanations(matcher: Matcher, text: str) -> None:
+    explained = matcher.explain(text)
+    if not explained:
+        console.print("no claim has a candidate sentence here (no sentence names a claim's entities)")
+        return
+    for e in explained:
+        verdict = "[green]MATCH[/]" if e.matched else "[yellow]near miss[/]"
+        console.print(f"{verdict} [bold]{e.claim_id}[/] ({e.method})")
+        console.print(f"  sentence: {e.sentence.text}", markup=False, highlight=False)
+        features = [f"entities {e.entity_share:.2f}", f"cue terms {e.term_share:.2f}"]
+        if e.cosine is not None and e.margin is not None:
+            features[:0] = [f"cosine {e.cosine:.2f}", f"margin {e.margin:+.2f}"]
+        features.append("denial cue" if e.denial else "no denial cue")
+        summary = f"  score {e.score:.2f} against {e.threshold:.2f}; {', '.join(features)}"
+        console.print(summary, markup=False, highlight=False)
+        console.print(f"  why: {e.why}", markup=False, highlight=False)
+
+
+def _match_jsonl(matcher: Matcher, path: Path, *, explain: bool = False) -> None:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
@@ -65,6 +115,8 @@ def _match_jsonl(matcher: Matcher, path: Path) -> None:
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise fail(f'{path}:{number}: want a JSON object with a "text" string ({exc})') from exc
         document = exporting.match_json(matcher.kb, matcher.match(text))
+        if explain:
+            document["explanations"] = [explanation_json(e) for e in matcher.explain(text)]
         if "id" in record:
             document = {"id": record["id"], **document}
         sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")

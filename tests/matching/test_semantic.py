@@ -10,6 +10,7 @@ import pytest
 from config.settings import DEFAULT_CALIBRATION_PATH, DEFAULT_KB_PATH
 from ingest.clean import clean_text
 from matching.calibration import load_calibration
+from matching.claims import ClaimExplanation
 from matching.evaluation import (
     compose_articles,
     cross_validate,
@@ -225,3 +226,46 @@ def test_a_knowledge_base_of_one_claim_works(encoder: MiniLMEncoder) -> None:
     assert [(c.pair.claim.id, c.margin) for c in candidates] == [("c1", 0.0)]
     assert candidates[0].cosine > 0.5
     assert [m.claim_id for m in matcher.match(text).claims] == ["c1"]
+
+
+# --- explanations (`mediamon match --explain`) ---------------------------------------------------
+
+
+def _agrees(matcher: Matcher, text: str) -> list[ClaimExplanation]:
+    """The explanation and the match decide alike: the same claims, the same scores, the same
+    evidence sentences; every near miss is under the threshold and says so."""
+    explained = matcher.explain(text, near=1000)
+    hits = {hit.claim_id: hit for hit in matcher.match(text).claims}
+    matched = {e.claim_id: e for e in explained if e.matched}
+    assert matched.keys() == hits.keys(), text
+    for claim_id, e in matched.items():
+        assert (e.score, e.sentence) == (hits[claim_id].score, hits[claim_id].evidence), claim_id
+        assert e.score >= e.threshold and e.why.startswith(("blend", "lexical evidence"))
+    for e in explained:
+        if not e.matched and e.score < e.threshold:
+            assert e.why.startswith(f"{e.method} score {e.score:.2f} < {e.threshold:.2f}"), e
+        elif not e.matched:  # the lexical rule's other half: too few of the claim's cue terms
+            assert e.method == "lexical" and e.term_share < 0.5, e
+            assert "cue terms" in e.why or "cue-term groups (half needed)" in e.why, e
+    return explained
+
+
+def test_explanations_decide_as_the_matcher_on_every_labelled_test_sentence(semantic: Matcher) -> None:
+    items = [item for item in load_dev_set() if item.split == "test"]
+    lexical = Matcher(semantic.kb, threshold=load_calibration(DEFAULT_CALIBRATION_PATH).threshold("lexical"))
+    near_misses = 0
+    for item in items:
+        for matcher in (semantic, lexical):
+            near_misses += sum(not e.matched for e in _agrees(matcher, item.text))
+    assert near_misses > 0, "the set holds near misses to explain"
+
+
+def test_a_near_miss_names_what_kept_it_out(semantic: Matcher) -> None:
+    """A paraphrase without the claim's words: the encoder saw it, its cue terms are missing."""
+    text = "The FATF kept Pakistan under increased monitoring at its June plenary."
+    explained = {e.claim_id: e for e in _agrees(semantic, text)}
+    near = explained["fatf-kept-pakistan-grey-list"]
+    assert near.encoded is True and near.cosine is not None and near.margin is not None
+    assert near.entity_share == 1.0
+    others = [e for e in explained.values() if e.term_share == 0]
+    assert others and all("none of the claim's cue terms" in e.why for e in others)

@@ -351,3 +351,28 @@ def test_eval_reports_the_real_prose_set_beside_the_written_one(env):
         r"\(recall \d\.\d{3}\), off-theme passed \d+/74 \(pass rate \d\.\d{3}\)",
         section,
     ), section
+
+
+def test_match_explain_shows_each_match_and_near_miss_with_its_reasons(env, tmp_path):
+    matched = "Kabul accused Islamabad of using IS-K to kill Taliban commanders."
+    missed = "For years the ISI handed rifles, cash and safe houses to Jaish fighters."
+    wide = {**env, "COLUMNS": "240"}
+
+    match = mediamon(wide, "match", "--explain", "-", stdin=matched)
+    near = mediamon(wide, "match", "--explain", "-", stdin=missed)
+
+    assert match.returncode == near.returncode == 0, match.stderr + near.stderr
+    assert match.stdout.startswith("MATCH kabul-accuses-pakistan-isk-killings (semantic)")
+    assert re.search(r"score 0\.\d\d against 0\.\d\d; cosine 0\.\d\d, margin [+-]0\.\d\d", match.stdout)
+    assert near.stdout.startswith("near miss isi-arms-militant-proxies (semantic)")
+    assert re.search(r"why: semantic score 0\.\d\d < 0\.\d\d", near.stdout)
+    assert "MATCH" not in near.stdout
+
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"id": "k", "text": f"{matched} {missed}"}) + "\n")
+    lines = mediamon(env, "match", "--jsonl", str(source), "--explain")
+    assert lines.returncode == 0, lines.stderr
+    [document] = [json.loads(line) for line in lines.stdout.splitlines()]
+    explained = {e["claim_id"]: e for e in document["explanations"]}
+    assert {c["id"] for c in document["claims"]} == {i for i, e in explained.items() if e["matched"]}
+    assert all(e["why"] for e in explained.values()) and len(explained) > len(document["claims"])
