@@ -18,6 +18,10 @@ class ClaimHit:
     method: str
     evidence: Sentence
     stance: Stance | None = None
+    # What decided the match, kept with it so a digest can say why it matched: the shares of the
+    # claim's entities and cue terms; for the semantic method also the cosine to the claim's
+    # closest wording and the margin over the next-closest claim.
+    features: tuple[tuple[str, float], ...] = ()
 
 
 #: The lexical rule's floor: a sentence must hold at least this share of a claim's cue-term

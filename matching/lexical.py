@@ -163,5 +163,9 @@ def best_per_claim(
     for pair, score in scored:
         claim_id = pair.claim.id
         if score >= threshold and (claim_id not in best or score > best[claim_id].score):
-            best[claim_id] = ClaimHit(claim_id, score, method, sentences[pair.index])
+            features = (
+                ("entity_share", round(pair.entity_share, 4)),
+                ("term_share", round(pair.term_share, 4)),
+            )
+            best[claim_id] = ClaimHit(claim_id, score, method, sentences[pair.index], features=features)
     return sorted(best.values(), key=lambda m: -m.score)

@@ -218,7 +218,9 @@ class SemanticClaimMatcher:
         pairs = self._lexical.pair_features(sentences, mentions)
         best = best_blended(self._measure(pairs, sentences), self.blend, threshold)
         found = {
-            claim_id: ClaimHit(claim_id, score, self.method, sentences[candidate.pair.index])
+            claim_id: ClaimHit(
+                claim_id, score, self.method, sentences[candidate.pair.index], features=_features(candidate)
+            )
             for claim_id, (candidate, score) in best.items()
         }
         for lexical in self._lexical.decide(pairs, sentences, self.lexical_threshold):
@@ -313,6 +315,17 @@ class SemanticClaimMatcher:
                 decided.add(pair.index)
         ranked = sorted(evidence, key=lambda i: (i in decided, -evidence[i], i))
         return sorted(ranked[: self.max_sentences])
+
+
+def _features(candidate: ClaimCandidate) -> tuple[tuple[str, float], ...]:
+    """What a semantic match is kept with (see :class:`ClaimHit`)."""
+    return (
+        ("cosine", round(candidate.cosine, 4)),
+        ("margin", round(candidate.margin, 4)),
+        ("entity_share", round(candidate.pair.entity_share, 4)),
+        ("term_share", round(candidate.pair.term_share, 4)),
+        ("denial", float(candidate.denial)),
+    )
 
 
 def best_blended(

@@ -47,7 +47,7 @@ def story_item(articles: Sequence[StoredArticle], claim: StoredClaim | None = No
             if site not in outlets or when < outlets[site].published:
                 outlets[site] = Outlet(site, url, when)
     lead_outlet = outlets.pop(lead.site)
-    evidence, stance = "", None
+    evidence, stance, why = "", None, ""
     highlights: tuple[tuple[int, int], ...] = ()
     if claim is not None:
         source, chosen = max(
@@ -56,6 +56,7 @@ def story_item(articles: Sequence[StoredArticle], claim: StoredClaim | None = No
         )
         evidence, stance = chosen.evidence, chosen.stance
         highlights = highlight_spans(source, chosen)
+        why = why_matched(chosen.method, chosen.features)
     return StoryItem(
         story_id=lead.story_id,
         title=lead.title,
@@ -66,7 +67,26 @@ def story_item(articles: Sequence[StoredArticle], claim: StoredClaim | None = No
         highlights=highlights,
         stance=stance,
         relevance=max(a.relevance for a in ordered),
+        why=why,
     )
+
+
+def why_matched(method: str, features: Mapping[str, float] | None) -> str:
+    """Why a stored match was made, for a reader: how close the sentence came to the claim's
+    wording and how much of the claim's own words and subjects it holds ("" when not kept)."""
+    if not features:
+        return ""
+    parts = []
+    if "cosine" in features:
+        parts.append(f"close in meaning to the claim (similarity {features['cosine']:.2f})")
+    if "term_share" in features:
+        parts.append(f"{features['term_share']:.0%} of its key terms")
+    if "entity_share" in features:
+        parts.append(f"{features['entity_share']:.0%} of its subjects named")
+    if features.get("denial"):
+        parts.append("worded as a denial")
+    how = "by meaning" if method == "semantic" else "by its words" if method == "lexical" else ""
+    return f"matched {how}: {', '.join(parts)}" if how else ", ".join(parts)
 
 
 def highlight_spans(article: StoredArticle, claim: StoredClaim) -> tuple[tuple[int, int], ...]:

@@ -54,6 +54,7 @@ class StoryView:
     stance: str | None
     evidence: tuple[Segment, ...]
     others: tuple[OutletView, ...]  # every outlet after the lead
+    why: str = ""  # why the evidence made the claim ("" when not known)
 
     @property
     def more_outlets(self) -> str:
@@ -238,6 +239,7 @@ def story(item: StoryItem, tz: ZoneInfo) -> StoryView:
         stance=one_line(item.stance) if item.stance else None,
         evidence=mark(item.evidence, item.highlights),
         others=others,
+        why=one_line(item.why),
     )
 
 

@@ -37,6 +37,7 @@ class StoryItem:
     highlights: tuple[tuple[int, int], ...] = ()  # character spans of ``evidence`` to mark
     stance: str | None = None  # asserts / reports / denies
     relevance: float = 0.0
+    why: str = ""  # why the evidence made the claim, in a few words ("" when not known)
 
     @property
     def more_outlets(self) -> int:

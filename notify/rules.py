@@ -8,7 +8,7 @@ sources (by host, subdomains included) and muted keywords (in the title, case fo
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -29,6 +29,8 @@ class StoredClaim:
     evidence: str
     evidence_start: int
     evidence_end: int
+    method: str = ""  # "semantic" or "lexical"
+    features: Mapping[str, float] | None = None  # what decided the match (ClaimHit.features)
 
 
 @dataclass(frozen=True)

@@ -271,6 +271,8 @@ class ClaimMatch(Base):
     evidence_start: Mapped[int]
     evidence_end: Mapped[int]
     stance: Mapped[str | None] = mapped_column(String(20))
+    # What decided the match (matching.claims.ClaimHit.features), for "why this matched".
+    features: Mapped[dict[str, float] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     article: Mapped[Article] = relationship(back_populates="claim_matches")

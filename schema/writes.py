@@ -110,6 +110,7 @@ def replace_matches(session: Session, article: Article, result: MatchResult) -> 
             evidence_start=c.evidence.start,
             evidence_end=c.evidence.end,
             stance=c.stance,
+            features=dict(c.features) or None,
         )
         for c in result.claims
     )

@@ -139,7 +139,16 @@ def _record(article: Article, copies: list[tuple[str, str, datetime]]) -> Stored
         relevance=article.relevance or 0.0,
         entity_ids=frozenset(m.entity_id for m in article.mentions),
         claims=tuple(
-            StoredClaim(c.claim_id, c.score, c.stance, c.evidence, c.evidence_start, c.evidence_end)
+            StoredClaim(
+                c.claim_id,
+                c.score,
+                c.stance,
+                c.evidence,
+                c.evidence_start,
+                c.evidence_end,
+                method=c.method,
+                features=c.features,
+            )
             for c in sorted(article.claim_matches, key=lambda c: -c.score)
         ),
         mentions=tuple(sorted((m.entity_id, m.start, m.end) for m in article.mentions)),

@@ -241,6 +241,11 @@ def _agrees(matcher: Matcher, text: str) -> list[ClaimExplanation]:
     for claim_id, e in matched.items():
         assert (e.score, e.sentence) == (hits[claim_id].score, hits[claim_id].evidence), claim_id
         assert e.score >= e.threshold and e.why.startswith(("blend", "lexical evidence"))
+        # the features stored with the match (for the digest's "why it matched") are these
+        kept = dict(hits[claim_id].features)
+        assert kept["term_share"] == round(e.term_share, 4)
+        assert kept["entity_share"] == round(e.entity_share, 4)
+        assert kept.get("cosine") == e.cosine and kept.get("margin") == e.margin, claim_id
     for e in explained:
         if not e.matched and e.score < e.threshold:
             assert e.why.startswith(f"{e.method} score {e.score:.2f} < {e.threshold:.2f}"), e

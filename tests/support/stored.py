@@ -44,9 +44,11 @@ def store_matched(
     relevance: float = 0.8,
     dated_at: datetime | None = None,
     first_seen: datetime | None = None,
+    features: tuple[tuple[str, float], ...] = (),
 ) -> Article:
     """Store ``article`` as processed, mentioning ``entities`` and matching ``claims``
-    (``(claim_id, stance)``), each with its first sentence as evidence."""
+    (``(claim_id, stance)``), each with its first sentence as evidence and ``features`` as
+    what decided it."""
     when = dated_at or article.published
     row = Article(
         canonical_url=article.url,
@@ -67,7 +69,10 @@ def store_matched(
     evidence = Sentence(0, end, article.text[:end])
     result = MatchResult(
         mentions=[MentionHit(e, 0, len(e), e) for e in entities],
-        claims=[ClaimHit(c, 0.9, "semantic", evidence, stance) for c, stance in claims],  # type: ignore[arg-type]
+        claims=[
+            ClaimHit(c, 0.9, "semantic", evidence, stance, features)  # type: ignore[arg-type]
+            for c, stance in claims
+        ],
         relevance=relevance,
     )
     writes.replace_matches(session, row, result)
