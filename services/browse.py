@@ -161,6 +161,7 @@ def _match_record(match: ClaimMatch, row: Article, statements: dict[str, str]) -
         "method": match.method,
         "stance": match.stance,
         "evidence": {"text": match.evidence, "start": match.evidence_start, "end": match.evidence_end},
+        "features": match.features,
         "article_id": row.id,
         "url": row.url,
         "title": row.title,

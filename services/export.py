@@ -60,6 +60,7 @@ def match_json(kb: KnowledgeBase, result: MatchResult) -> dict[str, Any]:
                 "method": c.method,
                 "stance": c.stance,
                 "evidence": {"text": c.evidence.text, "start": c.evidence.start, "end": c.evidence.end},
+                "features": dict(c.features) or None,
             }
             for c in result.claims
         ],
@@ -116,6 +117,7 @@ def article_records(
                         "score": m.score,
                         "stance": m.stance,
                         "evidence": m.evidence,
+                        "features": m.features,
                     }
                     for m in sorted(article.claim_matches, key=lambda m: -m.score)
                 ],

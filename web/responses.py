@@ -36,6 +36,7 @@ class ArticleClaim(BaseModel):
     score: float
     stance: str | None
     evidence: str
+    features: dict[str, float] | None = Field(default=None, description="what decided the match (see Match)")
 
 
 class ArticleSummary(BaseModel):
@@ -85,6 +86,11 @@ class Match(BaseModel):
     method: str
     stance: str | None
     evidence: Evidence
+    features: dict[str, float] | None = Field(
+        default=None,
+        description="what decided the match: entity_share and term_share (the claim's subjects and "
+        "key terms in the evidence); for semantic matches also cosine, margin and denial",
+    )
     article_id: int
     url: str
     title: str | None
