@@ -233,6 +233,7 @@ class RelevanceReport:
     off_passed: int
     missed: tuple[str, ...]  # corpus ids of on-theme articles below the threshold
     passed_off: tuple[str, ...]  # corpus ids of off-theme articles at or above it
+    claimed_off: tuple[str, ...] = ()  # corpus ids of off-theme articles with a claim matched
 
     @property
     def on_recall(self) -> float:
@@ -255,10 +256,11 @@ def evaluate_relevance(
     rows = [json.loads(line) for line in labels.read_text(encoding="utf-8").splitlines() if line.strip()]
     rows = [row for row in rows if split == "all" or row["split"] == split]
     articles = load_corpus(corpus, {row["corpus_id"] for row in rows})
-    missed, passed_off = [], []
+    missed, passed_off, claimed_off = [], [], []
     on = off = on_passed = off_passed = 0
     for row in rows:
-        passes = matcher.match(articles[row["corpus_id"]].text).relevance >= threshold
+        result = matcher.match(articles[row["corpus_id"]].text)
+        passes = result.relevance >= threshold
         if row["on_theme"]:
             on += 1
             on_passed += passes
@@ -269,7 +271,11 @@ def evaluate_relevance(
             off_passed += passes
             if passes:
                 passed_off.append(row["corpus_id"])
-    return RelevanceReport(threshold, on, off, on_passed, off_passed, tuple(missed), tuple(passed_off))
+            if result.claims:
+                claimed_off.append(row["corpus_id"])
+    return RelevanceReport(
+        threshold, on, off, on_passed, off_passed, tuple(missed), tuple(passed_off), tuple(claimed_off)
+    )
 
 
 @dataclass

@@ -284,7 +284,8 @@ def _print_relevance(split: str, matcher: Matcher, threshold: float) -> None:
         f"relevance on {report.on_theme + report.off_theme} real {split} articles at the threshold "
         f"{threshold:.2f}: on-theme passed {report.on_passed}/{report.on_theme} "
         f"(recall {report.on_recall:.3f}), off-theme passed {report.off_passed}/{report.off_theme} "
-        f"(pass rate {report.off_pass_rate:.3f})"
+        f"(pass rate {report.off_pass_rate:.3f}); a claim matched on {len(report.claimed_off)} of the "
+        f"{report.off_theme} off-theme articles"
     )
 
 

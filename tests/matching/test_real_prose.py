@@ -86,6 +86,8 @@ def test_relevance_is_counted_on_the_labelled_articles_of_a_split() -> None:
     assert report.off_passed == sum(scores[i] >= threshold for i in off)
     assert set(report.missed) == {i for i in on if scores[i] < threshold}
     assert set(report.passed_off) == {i for i in off if scores[i] >= threshold}
+    claimed = {i for i in off if matcher.match(articles[i].text).claims}
+    assert set(report.claimed_off) == claimed
     assert 0 < report.on_passed < len(on) or 0 < report.off_passed < len(off), "the threshold splits"
     everything = evaluate_relevance(matcher, 0.0, "all")
     assert (everything.on_recall, everything.off_pass_rate) == (1.0, 1.0)
