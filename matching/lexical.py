@@ -61,26 +61,33 @@ class LexicalClaimMatcher:
         # which (claim, group) cues it holds, instead of a regex search per group.
         self._terms = ahocorasick.Automaton()
         owners: dict[str, list[tuple[str, int]]] = {}
+        whole: set[str] = set()  # alternatives that match a whole word only ("coup$")
         for claim in self._claims:
             for number, group in enumerate(claim.terms):
                 for alternative in group.split("|"):
-                    key = normalise(alternative.strip())[0]
+                    key, exact = _cue(alternative)
                     if key:
                         owners.setdefault(key, []).append((claim.id, number))
+                        if exact:
+                            whole.add(key)
         for key, groups in owners.items():
-            self._terms.add_word(key, (len(key), groups))
+            self._terms.add_word(key, (len(key), key in whole, groups))
         if owners:
             self._terms.make_automaton()
 
     def _groups_found(self, folded: str) -> set[tuple[str, int]]:
-        """The (claim id, group number) cues present in ``folded``, matched as word prefixes."""
+        """The (claim id, group number) cues present in ``folded``, matched as word prefixes
+        (or whole words, for an alternative written with a trailing ``$``)."""
         found: set[tuple[str, int]] = set()
         if self._terms.kind != ahocorasick.AHOCORASICK:
             return found
-        for end, (length, groups) in self._terms.iter(folded):
+        for end, (length, whole_word, groups) in self._terms.iter(folded):
             start = end - length + 1
-            if start == 0 or not folded[start - 1].isalnum() or not folded[start].isalnum():
-                found.update(groups)
+            if start > 0 and folded[start - 1].isalnum() and folded[start].isalnum():
+                continue  # inside a word
+            if whole_word and end + 1 < len(folded) and folded[end + 1].isalnum() and folded[end].isalnum():
+                continue  # a longer word: "coup$" is not "couple"
+            found.update(groups)
         return found
 
     def pair_features(
@@ -149,10 +156,24 @@ class LexicalClaimMatcher:
         return pair.term_share >= self.min_term_share and round(pair.lexical_score, 4) >= threshold
 
 
+def _cue(alternative: str) -> tuple[str, bool]:
+    """One cue alternative, normalised, and whether it must match a whole word: cues match as
+    word prefixes ("financ" finds "financing"), unless written with a trailing ``$`` ("coup$"
+    finds "coup" and not "couple", "eased$" not "easel")."""
+    text = alternative.strip()
+    exact = text.endswith("$")
+    return normalise(text.removesuffix("$").strip())[0], exact
+
+
 def _compile_group(group: str) -> re.Pattern[str]:
-    """'fund|financ|grey list' → word-prefix alternatives over normalised text."""
-    alternatives = [normalise(a.strip())[0] for a in group.split("|") if a.strip()]
-    return re.compile(r"\b(?:" + "|".join(re.escape(a) for a in alternatives) + r")")
+    """'fund|financ|grey list|coup$' → word-prefix (or, with ``$``, whole-word) alternatives
+    over normalised text."""
+    patterns = []
+    for alternative in group.split("|"):
+        key, exact = _cue(alternative)
+        if key:
+            patterns.append(re.escape(key) + (r"\b" if exact else ""))
+    return re.compile(r"\b(?:" + "|".join(patterns) + r")")
 
 
 def best_per_claim(

@@ -14,6 +14,7 @@ from matching.kb import KnowledgeBase, load_kb
 from matching.lexical import LexicalClaimMatcher
 from matching.matcher import Matcher, MatchResult
 from matching.sentences import split_sentences
+from tests.support.kb_data import minimal_kb_data
 
 KB_PATH = DEFAULT_KB_PATH
 SHARED = Path(__file__).resolve().parents[3] / "shared"
@@ -453,3 +454,22 @@ def test_phrases_that_merely_contain_an_alias_are_not_mentions(
     matcher: Matcher, text: str, expected: list[str]
 ) -> None:
     assert [m.text for m in matcher.entities.find(text)] == expected
+
+
+def test_a_cue_written_with_a_dollar_matches_the_whole_word_only() -> None:
+    """Cue terms match as word prefixes ("arm" finds "armed"); "coup$" finds "coup" and
+    "coups$" finds "coups", never "couple" — nor does "not$" find "noted"."""
+    data = minimal_kb_data()
+    data["claims"][0]["terms"] = ["coup$|coups$", "not$"]
+    kb = KnowledgeBase.model_validate(data)
+    lexical = LexicalClaimMatcher(kb)
+
+    def term_share(text: str) -> float:
+        sentences = split_sentences(text)
+        mentions = EntityMatcher(kb).find(text)
+        [pair] = lexical.pair_features(sentences, mentions)
+        return pair.term_share
+
+    assert term_share("The ISI did not back a coup by the Taliban.") == 1.0
+    assert term_share("The ISI noted two coups, the Taliban said.") == 0.5
+    assert term_share("A couple of ISI officers met the Taliban, officials noted.") == 0.0
