@@ -514,7 +514,8 @@ class RefusingProxy:
             self._armed = True
 
     def refuse(self) -> None:
-        self._closed.clear()
+        # ``_closed`` is cleared when the listener opens, not here: a mid-write trip may have
+        # closed it already, and then it must not be waited for a second time.
         with self._lock:
             self._serving = False
         if not self._closed.wait(HELPER_S):
@@ -540,6 +541,7 @@ class RefusingProxy:
                     listener.bind(("127.0.0.1", self.port))
                     listener.listen(64)
                     listener.settimeout(0.05)
+                    self._closed.clear()
                     self._listening.set()
                 elif not self._serving and listener is not None:
                     listener.close()
