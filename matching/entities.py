@@ -127,14 +127,18 @@ _NOT_A_MENTION = ""
 
 
 _WORD_BEFORE = re.compile(r"([A-Za-z][\w’'.&-]*),?\s+(?:and\s+)?$")
+# "in Rawalpindi", "at Rawalpindi": a place (not "to" or "of": "indifference to Rawalpindi's
+# backing", "a creature of Rawalpindi" are the army).
+_LOCATIVE = re.compile(r"\b(?:in|at|near|outside|around|from)\s+$", re.IGNORECASE)
 _WORD_AFTER = re.compile(r"^(?:,?\s+(?:and\s+)?|-)([A-Za-z])")
 
 
 def _names_the_place(text: str, start: int, end: int) -> bool:
     """Whether a city's name at ``text[start:end]`` means the city itself: written in capitals (a
-    dateline), or beside another capitalised word (a longer proper name, a list or pair of
-    places: "Rawalpindi and Islamabad"); a capital that only opens a sentence does not count."""
-    if text[start:end].isupper():
+    dateline), after a locative preposition ("in Rawalpindi"), or beside another capitalised word
+    (a longer proper name, a list or pair of places: "Rawalpindi and Islamabad"); a capital that
+    only opens a sentence does not count."""
+    if text[start:end].isupper() or _LOCATIVE.search(text[max(0, start - 12) : start]):
         return True
     before = _WORD_BEFORE.search(text[max(0, start - 40) : start])
     if before and before.group(1)[0].isupper() and not _opens_sentence(text, start - len(before.group(0))):

@@ -40,8 +40,8 @@ class KbEntity(BaseModel):
     short_aliases: tuple[str, ...] = ()
     # A city's name standing for an institution there ("Rawalpindi" for the army): a context
     # alias that also does not count where the text plainly means the place: in capitals (a
-    # dateline), or as part of a longer proper name or a list of places ("Rawalpindi Cricket
-    # Stadium", "BISE Rawalpindi", "Lahore, Rawalpindi, Peshawar").
+    # dateline), after "in", "at", "near" or "from", or as part of a longer proper name or a list
+    # of places ("Rawalpindi Cricket Stadium", "BISE Rawalpindi", "Lahore, Rawalpindi, Peshawar").
     place_aliases: tuple[str, ...] = ()
     # Longer phrases that contain an alias but name something else ("Native American",
     # "Indian tribe", "Washington State", "US$"): nothing inside one is a mention.

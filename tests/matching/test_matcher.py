@@ -473,3 +473,25 @@ def test_a_cue_written_with_a_dollar_matches_the_whole_word_only() -> None:
     assert term_share("The ISI did not back a coup by the Taliban.") == 1.0
     assert term_share("The ISI noted two coups, the Taliban said.") == 0.5
     assert term_share("A couple of ISI officers met the Taliban, officials noted.") == 0.0
+
+
+@pytest.mark.parametrize(
+    ("text", "army"),
+    [
+        # the army, by its headquarters' city
+        ("Washington looked away while Rawalpindi sustained the Taliban.", True),
+        ("Critics call the TTP a creature of Rawalpindi, not of Kabul.", True),
+        ("Imran Khan had little say over Rawalpindi and the spy agencies.", True),
+        # the city itself
+        ("RAWALPINDI: The Taliban envoy met officials on Monday.", False),
+        ("Pakistan beat Afghanistan at the Rawalpindi Cricket Stadium.", False),
+        ("Rain lashed Rawalpindi and Islamabad as Pakistan braced for floods.", False),
+        ("Floods hit Lahore, Rawalpindi, Peshawar and parts of Pakistan.", False),
+        ("Pervez Musharraf survived two attempts on his life in Rawalpindi.", False),
+    ],
+)
+def test_a_city_standing_for_the_army_is_not_the_army_where_it_is_the_place(
+    matcher: Matcher, text: str, army: bool
+) -> None:
+    found = [m.text for m in matcher.entities.find(text) if m.entity_id == "pakistan-army"]
+    assert found == (["Rawalpindi"] if army else []), found
