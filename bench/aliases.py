@@ -11,7 +11,6 @@ Prints figures only; deciding whether a gain is right is the reader's job (the e
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import tempfile
 from collections import Counter
@@ -19,11 +18,10 @@ from pathlib import Path
 
 from config.settings import DEFAULT_KB_PATH
 from matching.entities import EntityMatcher
+from matching.evaluation import load_relevance_labels
 from matching.kb import KnowledgeBase, load_kb
 from matching.news_corpus import DEFAULT_NEWS_CORPUS, load_corpus
 from matching.text import normalised_key
-
-RELEVANCE_LABELS = Path(__file__).resolve().parents[1] / "tests" / "data" / "relevance.jsonl"
 
 Key = tuple[str, str]  # (entity id, normalised surface form)
 
@@ -56,8 +54,7 @@ def main() -> None:
     args = parser.parse_args()
     corpus = load_corpus(DEFAULT_NEWS_CORPUS)
     texts = {a.id: f"{a.title}\n{a.text}" for a in corpus.values()}
-    labels = [json.loads(line) for line in RELEVANCE_LABELS.read_text(encoding="utf-8").splitlines() if line]
-    off_theme = {row["corpus_id"] for row in labels if not row["on_theme"]}
+    off_theme = {row.corpus_id for row in load_relevance_labels() if not row.on_theme}
     before, after = mentions(kb_at(args.base), texts), mentions(load_kb(DEFAULT_KB_PATH), texts)
     change: Counter[Key] = Counter()
     in_off_theme: Counter[Key] = Counter()

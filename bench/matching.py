@@ -12,7 +12,6 @@ Run: ``.venv/bin/python -m bench.matching`` (quality figures: ``mediamon eval``)
 
 from __future__ import annotations
 
-import json
 import statistics
 import time
 from collections.abc import Sequence
@@ -20,7 +19,7 @@ from pathlib import Path
 
 from config.settings import DEFAULT_CALIBRATION_PATH, DEFAULT_KB_PATH
 from matching.calibration import load_calibration
-from matching.evaluation import DEFAULT_RELEVANCE_LABELS, compose_articles, load_dev_set
+from matching.evaluation import compose_articles, load_dev_set, load_relevance_labels
 from matching.kb import load_kb
 from matching.matcher import Matcher
 from matching.news_corpus import DEFAULT_NEWS_CORPUS, load_corpus
@@ -37,8 +36,7 @@ def articles(count: int = 20, seed: int = 7) -> list[str]:
 
 def real_articles(limit: int = 60) -> list[str]:
     """The bodies of the first ``limit`` on-theme labelled corpus articles (by corpus id)."""
-    rows = [json.loads(line) for line in DEFAULT_RELEVANCE_LABELS.read_text(encoding="utf-8").splitlines()]
-    ids = sorted(row["corpus_id"] for row in rows if row["on_theme"])[:limit]
+    ids = sorted(row.corpus_id for row in load_relevance_labels() if row.on_theme)[:limit]
     corpus = load_corpus(DEFAULT_NEWS_CORPUS, ids)
     return [corpus[i].text for i in ids]
 

@@ -244,6 +244,26 @@ class RelevanceReport:
         return self.off_passed / self.off_theme if self.off_theme else 0.0
 
 
+@dataclass(frozen=True)
+class RelevanceLabel:
+    """One labelled article of ``tests/data/relevance.jsonl`` (its text stays in the corpus)."""
+
+    corpus_id: str
+    on_theme: bool
+    split: str
+    stratum: str
+
+
+def load_relevance_labels(path: Path = DEFAULT_RELEVANCE_LABELS, split: str = "all") -> list[RelevanceLabel]:
+    """The labelled articles of ``split`` ("all": every one), in file order."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        RelevanceLabel(row["corpus_id"], bool(row["on_theme"]), row["split"], row["stratum"])
+        for row in rows
+        if split == "all" or row["split"] == split
+    ]
+
+
 def evaluate_relevance(
     matcher: Matcher,
     threshold: float,
@@ -253,26 +273,25 @@ def evaluate_relevance(
 ) -> RelevanceReport:
     """Score each labelled article's body as the pipeline does (``Matcher.match``) and count
     what passes ``threshold`` (``split`` "all" takes every article)."""
-    rows = [json.loads(line) for line in labels.read_text(encoding="utf-8").splitlines() if line.strip()]
-    rows = [row for row in rows if split == "all" or row["split"] == split]
-    articles = load_corpus(corpus, {row["corpus_id"] for row in rows})
+    rows = load_relevance_labels(labels, split)
+    articles = load_corpus(corpus, {row.corpus_id for row in rows})
     missed, passed_off, claimed_off = [], [], []
     on = off = on_passed = off_passed = 0
     for row in rows:
-        result = matcher.match(articles[row["corpus_id"]].text)
+        result = matcher.match(articles[row.corpus_id].text)
         passes = result.relevance >= threshold
-        if row["on_theme"]:
+        if row.on_theme:
             on += 1
             on_passed += passes
             if not passes:
-                missed.append(row["corpus_id"])
+                missed.append(row.corpus_id)
         else:
             off += 1
             off_passed += passes
             if passes:
-                passed_off.append(row["corpus_id"])
+                passed_off.append(row.corpus_id)
             if result.claims:
-                claimed_off.append(row["corpus_id"])
+                claimed_off.append(row.corpus_id)
     return RelevanceReport(
         threshold, on, off, on_passed, off_passed, tuple(missed), tuple(passed_off), tuple(claimed_off)
     )

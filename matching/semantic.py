@@ -235,11 +235,7 @@ class SemanticClaimMatcher:
         (as :meth:`match` decides), and a claim whose sentences the encoder never saw by its
         best lexical pair."""
         pairs = self._lexical.pair_features(sentences, mentions)
-        best: dict[str, tuple[ClaimCandidate, float]] = {}
-        for candidate in self._measure(pairs, sentences):
-            claim_id, score = candidate.pair.claim.id, round(self.blend.score(candidate), 4)
-            if claim_id not in best or score > best[claim_id][1]:
-                best[claim_id] = (candidate, score)
+        best = best_per_claim(self._measure(pairs, sentences), self.blend)
         decided = self._lexical.explain_pairs(pairs, sentences, self.lexical_threshold)
         lexical = {e.claim_id: e for e in decided}
         found = []
@@ -333,12 +329,21 @@ def best_blended(
 ) -> dict[str, tuple[ClaimCandidate, float]]:
     """The semantic decision rule, the one place it is written (calibration asks it too): per
     claim, the candidate with the best blended score, kept if that score reaches ``threshold``."""
+    best = best_per_claim(candidates, blend)
+    return {claim_id: found for claim_id, found in best.items() if found[1] >= threshold}
+
+
+def best_per_claim(
+    candidates: Iterable[ClaimCandidate], blend: Blend
+) -> dict[str, tuple[ClaimCandidate, float]]:
+    """Per claim, the candidate with the best blended score (rounded as it is stored), whatever
+    the threshold: what :func:`best_blended` decides on and ``explain`` shows."""
     best: dict[str, tuple[ClaimCandidate, float]] = {}
     for candidate in candidates:
         claim_id, score = candidate.pair.claim.id, round(blend.score(candidate), 4)
         if claim_id not in best or score > best[claim_id][1]:
             best[claim_id] = (candidate, score)
-    return {claim_id: found for claim_id, found in best.items() if found[1] >= threshold}
+    return best
 
 
 def claim_texts(kb: KnowledgeBase) -> list[tuple[str, str]]:
