@@ -17,6 +17,7 @@ DATA_DIR = Path(__file__).parent / "data"
 DEFAULT_KB_PATH = DATA_DIR / "kb.yaml"
 DEFAULT_FEEDS_PATH = DATA_DIR / "feeds.txt"
 DEFAULT_CALIBRATION_PATH = DATA_DIR / "calibration.json"
+DEFAULT_RELEVANCE_MODEL_PATH = DATA_DIR / "relevance.json"
 
 
 class Settings(BaseSettings):
@@ -66,7 +67,13 @@ class Settings(BaseSettings):
     semantic_max_sentences: int = Field(default=8, ge=1)
     calibration_path: Path = DEFAULT_CALIBRATION_PATH
     cache_dir: Path = Path.home() / ".cache" / "mediamon"  # claim vectors per KB version
+    # The theme-relevance model (mediamon eval --fit-relevance); scores at or above the threshold
+    # are on the theme (the model's operating point reads 0.3: see matching.relevance).
+    relevance_model_path: Path = DEFAULT_RELEVANCE_MODEL_PATH
     relevance_threshold: float = Field(default=0.3, ge=0, le=1)
+    # Articles (120 words or more) the relevance model scores below this are not searched for
+    # claims: they are about something else (see matching.matcher.Matcher). 0 searches them all.
+    claim_min_relevance: float = Field(default=0.1, ge=0, le=1)
 
     # Service (Celery) timing: beat runs the dispatcher and the sweeper; feeds keep their own schedule.
     dispatch_interval_s: float = Field(default=60.0, gt=0)

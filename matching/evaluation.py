@@ -35,6 +35,7 @@ DEFAULT_PAGE_LABELS = DEFAULT_DEV_SET.with_name("corpus_labels.json")
 DEFAULT_REAL_PROSE = DEFAULT_DEV_SET.with_name("real_prose.jsonl")
 #: Real news articles labelled on or off the theme (ids only).
 DEFAULT_RELEVANCE_LABELS = DEFAULT_DEV_SET.with_name("relevance.jsonl")
+DEFAULT_RELEVANCE_TRAINING = DEFAULT_DEV_SET.with_name("relevance_train.jsonl")
 #: The saved news pages the labels refer to (the shared corpus beside the checkout).
 DEFAULT_PAGES = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "pages"
 
@@ -262,6 +263,18 @@ def load_relevance_labels(path: Path = DEFAULT_RELEVANCE_LABELS, split: str = "a
         for row in rows
         if split == "all" or row["split"] == split
     ]
+
+
+def relevance_training_set(
+    training: Path = DEFAULT_RELEVANCE_TRAINING,
+    labels: Path = DEFAULT_RELEVANCE_LABELS,
+    corpus: Path = DEFAULT_NEWS_CORPUS,
+) -> tuple[list[str], list[bool]]:
+    """The texts and labels the relevance model is fitted on: the training set and the dev split
+    of the evaluation set (never its test split), in file order."""
+    rows = load_relevance_labels(training) + load_relevance_labels(labels, "dev")
+    articles = load_corpus(corpus, {row.corpus_id for row in rows})
+    return [articles[row.corpus_id].text for row in rows], [row.on_theme for row in rows]
 
 
 def evaluate_relevance(

@@ -35,6 +35,11 @@ class PairFeatures:
         return 0.4 * self.entity_share + 0.6 * self.term_share
 
 
+#: A claim needs a subject and a predicate: a shorter line is a heading or a caption ("Afghan
+#: Refugees" above a paragraph on deportations was matched as the refugee-spillover claim).
+MIN_CLAIM_WORDS = 4
+
+
 class LexicalClaimMatcher:
     """v1: entity coverage plus cue-term coverage, per sentence (with the previous one as context).
 
@@ -93,12 +98,13 @@ class LexicalClaimMatcher:
     def pair_features(
         self, sentences: Sequence[Sentence], mentions: Sequence[MentionHit]
     ) -> list[PairFeatures]:
-        """Every (sentence, claim) pair whose context names at least one of the claim's entities."""
+        """Every (sentence, claim) pair whose context names at least one of the claim's entities;
+        a "sentence" under :data:`MIN_CLAIM_WORDS` words is a heading, and only context."""
         per_sentence = entities_per_sentence(sentences, mentions)
         pairs: list[PairFeatures] = []
         for i, sentence in enumerate(sentences):
             named = per_sentence[i] | (per_sentence[i - 1] if i > 0 else set())
-            if not named:
+            if not named or len(sentence.text.split()) < MIN_CLAIM_WORDS:
                 continue
             context = set().union(*(self._counts_for.get(e, {e}) for e in named))
             found = self._groups_found(normalise(sentence.text)[0])

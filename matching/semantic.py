@@ -212,18 +212,22 @@ class SemanticClaimMatcher:
     def match(
         self, sentences: Sequence[Sentence], mentions: Sequence[MentionHit], threshold: float
     ) -> list[ClaimHit]:
-        """Semantic matches, plus the lexical matches (near-perfect precision) of claims the
-        semantic stage did not find: in a long on-theme text the encoder sees only the
-        ``max_sentences`` most promising sentences, the cheap lexical stage sees them all."""
+        """Semantic matches, plus the lexical matches of claims in sentences the encoder did not
+        see: in a long on-theme text the encoder sees only the ``max_sentences`` most promising
+        sentences, the cheap lexical stage sees them all. Where the encoder did see a sentence,
+        the blend (which weighs the same lexical evidence) decides alone: on real news the
+        lexical rule, overruling it, matched trade and market stories ("recovery ... after ...
+        significant" for US-Pakistan ties) that the blend had turned down."""
         pairs = self._lexical.pair_features(sentences, mentions)
-        best = best_blended(self._measure(pairs, sentences), self.blend, threshold)
+        candidates = self._measure(pairs, sentences)
+        best = best_blended(candidates, self.blend, threshold)
         found = {
             claim_id: ClaimHit(
                 claim_id, score, self.method, sentences[candidate.pair.index], features=_features(candidate)
             )
             for claim_id, (candidate, score) in best.items()
         }
-        for lexical in self._lexical.decide(pairs, sentences, self.lexical_threshold):
+        for lexical in self._lexical.decide(_unseen(pairs, candidates), sentences, self.lexical_threshold):
             found.setdefault(lexical.claim_id, lexical)
         return sorted(found.values(), key=lambda m: -m.score)
 
@@ -231,12 +235,13 @@ class SemanticClaimMatcher:
         self, sentences: Sequence[Sentence], mentions: Sequence[MentionHit], threshold: float
     ) -> list[ClaimExplanation]:
         """Each claim's best candidate by blended score, matched or not, with its features; a
-        claim the blend did not take but the lexical stage did is explained by the lexical rule
-        (as :meth:`match` decides), and a claim whose sentences the encoder never saw by its
-        best lexical pair."""
+        claim the blend did not take but the lexical rule did in a sentence the encoder never saw
+        is explained by that rule (as :meth:`match` decides), and so is a claim whose sentences
+        the encoder never saw at all, by its best lexical pair."""
         pairs = self._lexical.pair_features(sentences, mentions)
-        best = best_per_claim(self._measure(pairs, sentences), self.blend)
-        decided = self._lexical.explain_pairs(pairs, sentences, self.lexical_threshold)
+        candidates = self._measure(pairs, sentences)
+        best = best_per_claim(candidates, self.blend)
+        decided = self._lexical.explain_pairs(_unseen(pairs, candidates), sentences, self.lexical_threshold)
         lexical = {e.claim_id: e for e in decided}
         found = []
         for claim_id, (candidate, score) in best.items():
@@ -257,7 +262,7 @@ class SemanticClaimMatcher:
             )
             backup = lexical.get(claim_id)
             taken_lexically = not semantic.matched and backup is not None and backup.matched
-            found.append(backup if taken_lexically and backup is not None else semantic)
+            found.append(replace(backup, encoded=False) if taken_lexically and backup else semantic)
         found += [replace(e, encoded=False) for claim_id, e in lexical.items() if claim_id not in best]
         return sorted(found, key=lambda e: (not e.matched, -e.score, e.claim_id))
 
@@ -311,6 +316,12 @@ class SemanticClaimMatcher:
                 decided.add(pair.index)
         ranked = sorted(evidence, key=lambda i: (i in decided, -evidence[i], i))
         return sorted(ranked[: self.max_sentences])
+
+
+def _unseen(pairs: Sequence[PairFeatures], candidates: Sequence[ClaimCandidate]) -> list[PairFeatures]:
+    """The pairs whose sentence the encoder did not see (the lexical rule decides those)."""
+    encoded = {candidate.pair.index for candidate in candidates}
+    return [pair for pair in pairs if pair.index not in encoded]
 
 
 def _features(candidate: ClaimCandidate) -> tuple[tuple[str, float], ...]:

@@ -27,6 +27,7 @@ from ingest.politeness import LocalHostGate, RedisHostGate
 from matching.calibration import Calibration, load_calibration
 from matching.kb import KnowledgeBase, load_kb
 from matching.matcher import Matcher
+from matching.relevance import load_relevance_model
 from notify.senders import AppriseSender, FileSender, Sender, SmtpSender, sender_for
 from schema.db import make_engine, make_session_factory, upgrade_database
 from services.alerts import AlertPlanner
@@ -68,9 +69,15 @@ def build_matcher(settings: Settings, kb: KnowledgeBase | None = None) -> Matche
     threshold = settings.claim_threshold
     if threshold is None:
         threshold = calibration.threshold(settings.claim_method)
-    if settings.claim_method == "semantic":
-        return Matcher(kb, build_semantic(settings, kb, calibration), threshold=threshold)
-    return Matcher(kb, threshold=threshold)
+    relevance_model = load_relevance_model(settings.relevance_model_path)
+    claims = build_semantic(settings, kb, calibration) if settings.claim_method == "semantic" else None
+    return Matcher(
+        kb,
+        claims,
+        threshold=threshold,
+        relevance_model=relevance_model,
+        claim_min_relevance=settings.claim_min_relevance,
+    )
 
 
 def build_semantic(settings: Settings, kb: KnowledgeBase, calibration: Calibration) -> SemanticClaimMatcher:

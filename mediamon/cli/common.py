@@ -18,6 +18,7 @@ from config.settings import Settings
 from matching.calibration import CalibrationError
 from matching.kb import KBError, KnowledgeBase, load_kb
 from matching.matcher import Matcher
+from matching.relevance import RelevanceModel, RelevanceModelError, load_relevance_model
 from services.export import resolve_entity
 from services.wiring import Store, build_matcher, open_store
 
@@ -82,7 +83,14 @@ def knowledge_filters(
 def configured_matcher(settings: Settings, kb: KnowledgeBase) -> Matcher:
     try:
         return build_matcher(settings, kb)
-    except CalibrationError as exc:
+    except (CalibrationError, RelevanceModelError) as exc:
+        raise fail(str(exc)) from exc
+
+
+def configured_relevance(settings: Settings) -> RelevanceModel | None:
+    try:
+        return load_relevance_model(settings.relevance_model_path)
+    except RelevanceModelError as exc:
         raise fail(str(exc)) from exc
 
 

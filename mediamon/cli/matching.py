@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from config.settings import Settings
 from ingest.clean import clean_text
 from matching.calibration import load_calibration, save_calibration
 from matching.claims import ClaimExplanation
 from matching.evaluation import DEFAULT_DEV_SET, ClaimReport, CrossValidation
 from matching.matcher import Matcher
 from matching.news_corpus import DEFAULT_NEWS_CORPUS
+from matching.relevance import RelevanceModel, save_relevance_model
 from mediamon.cli.common import (
     configured_matcher,
+    configured_relevance,
     console,
     fail,
     load_knowledge_base,
@@ -134,6 +138,13 @@ def evaluate(
     stories: Annotated[
         bool, typer.Option("--stories", help="also story grouping: pairwise P/R on the labelled story pairs")
     ] = False,
+    fit_relevance: Annotated[
+        bool,
+        typer.Option(
+            "--fit-relevance",
+            help="fit the theme-relevance model on the labelled real articles (not the test split), save it",
+        ),
+    ] = False,
 ) -> None:
     """Precision, recall and F1 of claim matching (lexical and semantic), stance accuracy,
     entity matching, and throughput, on the labelled dev set. With --folds, also k-fold
@@ -158,9 +169,18 @@ def evaluate(
         save_calibration(calibration, settings.calibration_path)
         console.print(f"calibrated on the dev split, saved to {settings.calibration_path}: {calibration}")
         semantic.blend, semantic.lexical_threshold = calibration.blend, calibration.threshold("lexical")
+    relevance_model = _fitted_relevance(settings) if fit_relevance else configured_relevance(settings)
     chosen = items if split == "all" else [i for i in items if i.split == split]
-    lexical_matcher = Matcher(kb, threshold=calibration.threshold("lexical"))
-    semantic_matcher = Matcher(kb, semantic, threshold=calibration.threshold("semantic"))
+    lexical_matcher, semantic_matcher = (
+        Matcher(
+            kb,
+            method,
+            threshold=calibration.threshold(name),
+            relevance_model=relevance_model,
+            claim_min_relevance=settings.claim_min_relevance,
+        )
+        for name, method in (("lexical", None), ("semantic", semantic))
+    )
     _print_claim_reports(
         f"claim matching on {len(chosen)} {split} sentences",
         [evaluation.evaluate_claims(m, chosen) for m in (lexical_matcher, semantic_matcher)],
@@ -204,6 +224,42 @@ def evaluate(
             console.print(format_story_report(run_story_eval()), markup=False, highlight=False)
         except FileNotFoundError as exc:
             raise fail(f"story evaluation needs the labelled pairs and the news corpus: {exc}") from exc
+
+
+def _fitted_relevance(settings: Settings) -> RelevanceModel:
+    """Fit the relevance model on the labelled real articles, save it, and say how it did."""
+    from matching import evaluation
+    from matching.relevance_fitting import fit_relevance
+
+    try:
+        texts, on_theme = evaluation.relevance_training_set()
+    except (OSError, ValueError, KeyError) as exc:
+        raise fail(f"cannot read the relevance training labels: {exc}") from exc
+    console.print(f"fitting theme relevance on {len(texts)} labelled articles ({sum(on_theme)} on theme)")
+    try:
+        fit = fit_relevance(
+            texts, on_theme, default_threshold=settings.relevance_threshold, progress=console.print
+        )
+    except ValueError as exc:
+        raise fail(f"cannot fit theme relevance: {exc}") from exc
+    model = replace(
+        fit.model,
+        measured={
+            "on": "tests/data/relevance_train.jsonl and the dev split of tests/data/relevance.jsonl",
+            "articles": len(texts),
+            "on_theme": sum(on_theme),
+            "strength": fit.strength,
+            "operating_point": round(fit.operating_point, 4),
+            "out_of_fold_on_recall": round(fit.on_recall, 4),
+            "out_of_fold_off_pass": round(fit.off_pass, 4),
+        },
+    )
+    save_relevance_model(model, settings.relevance_model_path)
+    console.print(
+        f"chose C={fit.strength:g}; its operating point {fit.operating_point:.3f} now reads "
+        f"{settings.relevance_threshold}; {len(model.idf)} words; saved to {settings.relevance_model_path}"
+    )
+    return model
 
 
 def _print_claim_reports(title: str, reports: list[ClaimReport], claim_ids: list[str]) -> None:

@@ -11,7 +11,7 @@ import pytest
 from config.settings import DEFAULT_KB_PATH
 from matching.entities import EntityMatcher
 from matching.kb import KnowledgeBase, load_kb
-from matching.lexical import LexicalClaimMatcher
+from matching.lexical import MIN_CLAIM_WORDS, LexicalClaimMatcher
 from matching.matcher import Matcher, MatchResult
 from matching.sentences import split_sentences
 from tests.support.kb_data import minimal_kb_data
@@ -495,3 +495,15 @@ def test_a_city_standing_for_the_army_is_not_the_army_where_it_is_the_place(
 ) -> None:
     found = [m.text for m in matcher.entities.find(text) if m.entity_id == "pakistan-army"]
     assert found == (["Rawalpindi"] if army else []), found
+
+
+def test_a_heading_is_context_for_the_next_sentence_but_no_claim_of_its_own() -> None:
+    kb = load_kb(DEFAULT_KB_PATH)
+    lexical = LexicalClaimMatcher(kb)
+    # the second line names no entity: its pairs come from the heading's "Afghan"
+    text = "Afghan Refugees\nThousands were deported across the border this month, officials said."
+    sentences = split_sentences(text)
+    assert sentences[0].text == "Afghan Refugees"
+    pairs = lexical.pair_features(sentences, EntityMatcher(kb).find(text))
+    assert {pair.index for pair in pairs} == {1}
+    assert len(sentences[0].text.split()) < MIN_CLAIM_WORDS <= len(sentences[1].text.split())

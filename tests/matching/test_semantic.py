@@ -274,3 +274,39 @@ def test_a_near_miss_names_what_kept_it_out(semantic: Matcher) -> None:
     assert near.entity_share == 1.0
     others = [e for e in explained.values() if e.term_share == 0]
     assert others and all("none of the claim's cue terms" in e.why for e in others)
+
+
+def test_the_lexical_rule_decides_only_sentences_the_encoder_did_not_see(
+    kb: KnowledgeBase, semantic: Matcher, claim_matcher: SemanticClaimMatcher, encoder: MiniLMEncoder
+) -> None:
+    """Where the encoder saw a sentence, the blend decides alone (it weighs the same lexical
+    evidence); the lexical rule still speaks for the sentences a long text's budget left out."""
+    lexical = Matcher(kb, threshold=load_calibration(DEFAULT_CALIBRATION_PATH).threshold("lexical"))
+    overruled = None
+    for item in load_dev_set():
+        by_lexicon = {c.claim_id for c in lexical.match(item.text).claims}
+        by_blend = {c.claim_id for c in semantic.match(item.text).claims}
+        if by_lexicon - by_blend:
+            overruled = (item.text, sorted(by_lexicon - by_blend)[0])
+            break
+    assert overruled is not None, "no sentence where the blend turns down a lexical match"
+    sentence, claim_id = overruled
+    # Seen by the encoder: the blend's no stands.
+    assert claim_id not in {c.claim_id for c in semantic.match(sentence).claims}
+    # Unseen (a budget of one, spent on a sentence the lexicon has not decided): the rule speaks.
+    undecided = "Pakistan and Afghanistan held talks on the border crossing in Kabul on Monday."
+    text = f"{undecided} {sentence}"
+    mentions = semantic.entities.find(text)
+    sentences = split_sentences(text)
+    narrow = SemanticClaimMatcher(
+        kb,
+        encoder,
+        blend=claim_matcher.blend,
+        lexical_threshold=claim_matcher.lexical_threshold,
+        max_sentences=1,
+    )
+    encoded = {c.pair.index for c in narrow.candidates(sentences, mentions)}
+    assert encoded == {0}
+    found = {c.claim_id: c for c in narrow.match(sentences, mentions, semantic.threshold)}
+    assert found[claim_id].method == "lexical"
+    assert found[claim_id].evidence.text == sentences[1].text
