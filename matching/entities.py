@@ -39,6 +39,7 @@ class EntityMatcher:
         self._needs_context: set[tuple[str, str]] = set()
         self._needs_full_name: set[tuple[str, str]] = set()
         self._places: set[tuple[str, str]] = set()
+        self._capitals: set[tuple[str, str]] = set()
         for entity in kb.entities:
             for form in entity.surface_forms:
                 key, _ = normalise(form)
@@ -53,6 +54,8 @@ class EntityMatcher:
                 key = normalise(form)[0].strip()
                 self._needs_context.add((entity.id, key))
                 self._places.add((entity.id, key))
+            for form in entity.capital_aliases:
+                self._capitals.add((entity.id, normalise(form)[0].strip()))
             for form in entity.short_aliases:
                 self._needs_full_name.add((entity.id, normalise(form)[0].strip()))
             for phrase in entity.not_within:
@@ -81,7 +84,10 @@ class EntityMatcher:
                 if exact is not None and normalise(original, fold_case=False)[0] != exact:
                     continue  # an acronym alias must match its case exactly
                 form = (entity_id, folded[start_pos : end_pos + 1])
-                if form in self._places and _names_the_place(text, index[start_pos], index[end_pos] + 1):
+                start, end = index[start_pos], index[end_pos] + 1
+                if form in self._places and _names_the_place(text, start, end):
+                    break
+                if form in self._capitals and _names_the_city(text, start, end):
                     break
                 hits.append((start_pos, end_pos + 1, entity_id))
                 if form in self._needs_context:
@@ -104,7 +110,10 @@ class EntityMatcher:
                 continue  # a surname before the full name: someone else, most likely
             if span not in short:
                 named_in_full.add(entity_id)
-            start, end = index[start_pos], index[end_pos - 1] + 1
+            # An alias's leading article tells its sense apart ("the establishment"); the
+            # mention is the name after it, as "Taliban" is in "the Taliban".
+            named_from = start_pos + 4 if folded.startswith("the ", start_pos) else start_pos
+            start, end = index[named_from], index[end_pos - 1] + 1
             mention = MentionHit(entity_id, start, end, text[start:end])
             mentions.append(mention)
             if span in ambiguous:
@@ -145,6 +154,32 @@ def _names_the_place(text: str, start: int, end: int) -> bool:
         return True
     after = _WORD_AFTER.match(text[end : end + 40])
     return bool(after and after.group(1).isupper())
+
+
+_NAME = r"[A-Z][\w’'.\u00ad-]*(?:\s+[A-Z][\w’'.\u00ad-]*)*"
+# "... in Islamabad, New Delhi and ": the capital closes a list of places after a locative.
+_LOCATIVE_LIST = re.compile(rf"\b(?i:in|at|near|from)\s+{_NAME}(?:,\s+{_NAME})*,?\s+(?:and\s+)?$")
+
+
+# "officials in Washington", "critics in New Delhi": the people of a government, not the city.
+_ITS_PEOPLE = re.compile(
+    r"\b(?:officials?|critics?|sources?|lawmakers?|policymakers?|leaders?|many|some|those)"
+    r"\s+(?:in|at)\s+$",
+    re.IGNORECASE,
+)
+
+
+def _names_the_city(text: str, start: int, end: int) -> bool:
+    """Whether a capital's name at ``text[start:end]`` means the city, not its government: in
+    capitals (a dateline: "ISLAMABAD, May 13 (APP):"), after a locative preposition ("talks in
+    Kabul", "a flight from New Delhi") unless that follows its people ("officials in
+    Washington"), or in a list of places after one."""
+    before = text[max(0, start - 40) : start]
+    if text[start:end].isupper():
+        return True
+    if _LOCATIVE.search(before[-12:]):
+        return not _ITS_PEOPLE.search(before)
+    return bool(_LOCATIVE_LIST.search(text[max(0, start - 80) : start]))
 
 
 def _opens_sentence(text: str, position: int) -> bool:

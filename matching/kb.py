@@ -43,6 +43,12 @@ class KbEntity(BaseModel):
     # dateline), after "in", "at", "near" or "from", or as part of a longer proper name or a list
     # of places ("Rawalpindi Cricket Stadium", "BISE Rawalpindi", "Lahore, Rawalpindi, Peshawar").
     place_aliases: tuple[str, ...] = ()
+    # A capital's name standing for its government ("New Delhi blamed Islamabad"): a mention,
+    # except where the text plainly means the city: in capitals (a dateline), after "in", "at",
+    # "near" or "from", or in a list of places after one ("correspondents in Islamabad, New Delhi
+    # and Washington"). Unlike a place alias it needs no context, and a pair of capitals is
+    # two governments ("talks between New Delhi and Islamabad"), not a list of places.
+    capital_aliases: tuple[str, ...] = ()
     # Longer phrases that contain an alias but name something else ("Native American",
     # "Indian tribe", "Washington State", "US$"): nothing inside one is a mention.
     not_within: tuple[str, ...] = ()
@@ -56,7 +62,14 @@ class KbEntity(BaseModel):
     @property
     def surface_forms(self) -> tuple[str, ...]:
         """The name and every alias, without repeats."""
-        forms = (self.name, *self.aliases, *self.context_aliases, *self.short_aliases, *self.place_aliases)
+        forms = (
+            self.name,
+            *self.aliases,
+            *self.context_aliases,
+            *self.short_aliases,
+            *self.place_aliases,
+            *self.capital_aliases,
+        )
         return tuple(dict.fromkeys(forms))
 
 

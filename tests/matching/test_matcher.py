@@ -507,3 +507,46 @@ def test_a_heading_is_context_for_the_next_sentence_but_no_claim_of_its_own() ->
     pairs = lexical.pair_features(sentences, EntityMatcher(kb).find(text))
     assert {pair.index for pair in pairs} == {1}
     assert len(sentences[0].text.split()) < MIN_CLAIM_WORDS <= len(sentences[1].text.split())
+
+
+@pytest.mark.parametrize(
+    ("text", "government"),
+    [
+        # the government, by its capital
+        ("New Delhi blamed Islamabad for the attack without evidence.", "New Delhi"),
+        ("Talks between New Delhi and Islamabad broke down.", "New Delhi"),
+        ("Officials in New Delhi say the treaty stays suspended.", "New Delhi"),
+        ("India's strikes drew a sharp reply; New Delhi's claims were rejected.", "New Delhi"),
+        # the city itself
+        ("NEW DELHI: Indian officials met the Afghan envoy on Monday.", None),
+        ("The IndiGo flight from New Delhi to Baku took a longer route.", None),
+        ("Pakistan's envoy in New Delhi was expelled along with the defence attaché.", None),
+        ("The FT had correspondents in Islamabad, New Delhi and Kabul on the story.", None),
+    ],
+)
+def test_a_capital_standing_for_its_government_is_not_a_mention_where_it_is_the_city(
+    matcher: Matcher, text: str, government: str | None
+) -> None:
+    found = [m.text for m in matcher.entities.find(text) if m.entity_id == "india"]
+    assert (government in found) if government else "New Delhi" not in found, found
+
+
+def test_a_leading_article_tells_the_sense_apart_but_is_not_part_of_the_mention(matcher: Matcher) -> None:
+    text = "Imran Khan blamed the establishment for his ouster; the establishment of a committee followed."
+    army = [
+        (m.text, text[m.start : m.end]) for m in matcher.entities.find(text) if m.entity_id == "pakistan-army"
+    ]
+    assert army == [("establishment", "establishment")]
+
+
+@pytest.mark.parametrize(
+    ("text", "army"),
+    [
+        ("Pakistan's military denied any role in the raid.", True),
+        ("A Pakistani military spokesman rejected the report.", True),
+        ("People celebrated Pakistan's military strikes inside India.", False),
+        ("India said it had avoided Pakistani military installations.", False),
+    ],
+)
+def test_the_military_as_an_adjective_is_not_the_army(matcher: Matcher, text: str, army: bool) -> None:
+    assert any(m.entity_id == "pakistan-army" for m in matcher.entities.find(text)) is army
