@@ -17,12 +17,13 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from config.settings import DEFAULT_CALIBRATION_PATH, DEFAULT_KB_PATH
+from config.settings import DEFAULT_CALIBRATION_PATH, DEFAULT_KB_PATH, DEFAULT_RELEVANCE_MODEL_PATH, Settings
 from matching.calibration import load_calibration
 from matching.evaluation import compose_articles, load_dev_set, load_relevance_labels
 from matching.kb import load_kb
 from matching.matcher import Matcher
 from matching.news_corpus import DEFAULT_NEWS_CORPUS, load_corpus
+from matching.relevance import load_relevance_model
 from matching.semantic import MiniLMEncoder, SemanticClaimMatcher, Vectors
 from matching.sentences import split_sentences
 
@@ -34,9 +35,9 @@ def articles(count: int = 20, seed: int = 7) -> list[str]:
     return [article.text for article in compose_articles(load_dev_set(), count, WORDS_PER_ARTICLE, seed)]
 
 
-def real_articles(limit: int = 60) -> list[str]:
-    """The bodies of the first ``limit`` on-theme labelled corpus articles (by corpus id)."""
-    ids = sorted(row.corpus_id for row in load_relevance_labels() if row.on_theme)[:limit]
+def real_articles(limit: int = 60, on_theme: bool = True) -> list[str]:
+    """The bodies of the first ``limit`` on-theme (or off-theme) labelled corpus articles (by id)."""
+    ids = sorted(row.corpus_id for row in load_relevance_labels() if row.on_theme is on_theme)[:limit]
     corpus = load_corpus(DEFAULT_NEWS_CORPUS, ids)
     return [corpus[i].text for i in ids]
 
@@ -79,15 +80,26 @@ def main() -> None:
     semantic = SemanticClaimMatcher(
         kb, encoder, blend=calibration.blend, lexical_threshold=calibration.threshold("lexical")
     )
-    lexical = Matcher(kb, threshold=calibration.threshold("lexical"))
-    semantic_matcher = Matcher(kb, semantic, threshold=calibration.threshold("semantic"))
+    # as the service matches: with the relevance model and its claim floor
+    relevance, floor = load_relevance_model(DEFAULT_RELEVANCE_MODEL_PATH), Settings().claim_min_relevance
+    lexical = Matcher(
+        kb, threshold=calibration.threshold("lexical"), relevance_model=relevance, claim_min_relevance=floor
+    )
+    semantic_matcher = Matcher(
+        kb,
+        semantic,
+        threshold=calibration.threshold("semantic"),
+        relevance_model=relevance,
+        claim_min_relevance=floor,
+    )
     # (name, matcher, encoder budget): the default budget and a cheaper one, to show the trade
     runs = [("lexical", lexical, None), ("semantic", semantic_matcher, 8), ("semantic", semantic_matcher, 6)]
     seeds = [path.read_text(encoding="utf-8") for path in sorted(SEEDS.glob("*.txt"))]
     print(f"model load (quantized MiniLM, once per process): {load_s:.1f} s")
     sets = [("composed", articles())]
     if DEFAULT_NEWS_CORPUS.exists():
-        sets.append(("real", real_articles()))
+        # off-theme articles mostly fall below the claim floor: no claim search, no encoder
+        sets += [("real on-theme", real_articles()), ("real off-theme", real_articles(on_theme=False))]
     for label, texts in sets:
         sentences = sum(len(split_sentences(t)) for t in texts)
         words = statistics.fmean(len(t.split()) for t in texts)

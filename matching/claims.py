@@ -40,7 +40,7 @@ class ClaimExplanation:
     claim_id: str
     sentence: Sentence
     matched: bool
-    method: str  # what decided: "semantic" or "lexical"
+    method: str  # what decided: "semantic", "lexical" or "frame"
     score: float
     threshold: float
     entity_share: float  # the claim's entities named in the sentence or the one before
@@ -50,11 +50,14 @@ class ClaimExplanation:
     denial: bool = False  # the sentence denies the claim (stance cue)
     # Whether the encoder saw the sentence (within its per-text budget); None: no encoder in use.
     encoded: bool | None = None
+    frame: str | None = None  # the press frame the sentence fills (method "frame"), in our words
 
     @property
     def why(self) -> str:
         """In a few words, what made it match, or what kept it out."""
         if self.matched:
+            if self.frame is not None:
+                return f"fills the press frame “{self.frame}”"
             if self.method == "lexical":
                 return f"lexical evidence {self.score:.2f} ≥ {self.threshold:.2f}: its cue terms and entities"
             return f"blend {self.score:.2f} ≥ {self.threshold:.2f}"

@@ -73,6 +73,43 @@ class KbEntity(BaseModel):
         return tuple(dict.fromkeys(forms))
 
 
+class KbFrame(BaseModel):
+    """How the press carries a claim without its words: who does what to whom, in order.
+
+    Each slot is an entity (``@india``; a mention of anything ``part_of`` it counts) or cue-term
+    alternatives as in ``terms`` ("blam|accus|alleg"). ``order`` slots must appear in that order
+    in one sentence (the accuser before the accusation: "New Delhi blamed Islamabad", not
+    "Islamabad blamed New Delhi"), ``anywhere`` slots anywhere in it.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    says: str = Field(min_length=5)  # the frame in our words, shown as why it matched
+    order: tuple[str, ...] = ()
+    anywhere: tuple[str, ...] = ()
+    # Slots that, filled, make the sentence another claim's ("@aps-attack-2014": a TTP attack
+    # told with the school massacre is the APS claim's instance).
+    unless: tuple[str, ...] = ()
+    # Fixed when the frame itself takes a side ("ties are improving" denies "ties have not
+    # improved"); None: detected from the sentence as for any match.
+    stance: Literal["asserts", "reports", "denies"] | None = None
+
+    @model_validator(mode="after")
+    def _check_slots(self) -> KbFrame:
+        if len(self.order) + len(self.anywhere) < 2 or not any(
+            slot.startswith("@") for slot in (*self.order, *self.anywhere)
+        ):
+            raise ValueError(f"frame {self.says!r} needs two slots or more, one of them an entity (@id)")
+        if len(self.order) == 1:
+            raise ValueError(f"frame {self.says!r}: one slot in order has nothing to come before or after")
+        return self
+
+    @property
+    def entities(self) -> tuple[str, ...]:
+        slots = (*self.order, *self.anywhere, *self.unless)
+        return tuple(slot[1:] for slot in slots if slot.startswith("@"))
+
+
 class KbClaim(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -88,6 +125,9 @@ class KbClaim(BaseModel):
     # How the press typically denies or contradicts the claim (analysts' words). A denial is a
     # match too, with stance "denies"; these give the encoder something close to compare it with.
     denials: tuple[str, ...] = ()
+    # The press's own ways of making the claim (see KbFrame): a sentence that fills a frame
+    # makes the claim, whatever the blend says.
+    frames: tuple[KbFrame, ...] = ()
     source: str
     stance: Literal["asserts", "reports"] = "asserts"
 
@@ -123,6 +163,9 @@ class KnowledgeBase(BaseModel):
             unknown = [e for e in claim.entities if e not in known]
             if unknown:
                 raise ValueError(f"claim {claim.id} names unknown entities: {', '.join(unknown)}")
+            unknown = [e for frame in claim.frames for e in frame.entities if e not in known]
+            if unknown:
+                raise ValueError(f"a frame of claim {claim.id} names unknown entities: {', '.join(unknown)}")
             if self.sources and claim.source not in self.sources:
                 raise ValueError(f"claim {claim.id} names unknown source {claim.source!r}")
         for entity in self.entities:

@@ -56,7 +56,7 @@ class LexicalClaimMatcher:
         self._claims = list(kb.claims)
         # A mention counts for every entity it is part of (the ISI speaks for Pakistan).
         self._counts_for = {e.id: frozenset(kb.broader(e.id)) for e in kb.entities}
-        self.cues = {claim.id: [_compile_group(group) for group in claim.terms] for claim in self._claims}
+        self.cues = {claim.id: [compile_group(group) for group in claim.terms] for claim in self._claims}
         # The claim words a bare negation must touch to deny a claim (stance); none for a claim
         # whose statement is itself a negative, where only explicit denial words count. The
         # statement, not the variants: it is the claim's canonical form, and a variant's
@@ -171,7 +171,7 @@ def _cue(alternative: str) -> tuple[str, bool]:
     return normalise(text.removesuffix("$").strip())[0], exact
 
 
-def _compile_group(group: str) -> re.Pattern[str]:
+def compile_group(group: str) -> re.Pattern[str]:
     """'fund|financ|grey list|coup$' → word-prefix (or, with ``$``, whole-word) alternatives
     over normalised text."""
     patterns = []

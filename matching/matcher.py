@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 
 from matching.claims import ClaimExplanation, ClaimHit, ClaimMatcher
 from matching.entities import EntityMatcher, MentionHit
+from matching.frames import FrameMatcher
 from matching.kb import KnowledgeBase
 from matching.lexical import LexicalClaimMatcher
 from matching.relevance import RelevanceModel
@@ -84,6 +85,7 @@ class Matcher:
         self.claims: ClaimMatcher = claim_matcher or lexical
         self.threshold = threshold
         self._cues = lexical.negation_cues  # the claim words stance looks for
+        self.frames = FrameMatcher(kb)
 
     def match(self, text: str) -> MatchResult:
         mentions = self.entities.find(text)
@@ -91,16 +93,20 @@ class Matcher:
         if not mentions or self._off_theme(text, score):
             return MatchResult(mentions, [], score or 0.0)
         sentences = split_sentences(text)
+        found = self.claims.match(sentences, mentions, self.threshold)
+        taken = {hit.claim_id for hit in found}
+        found += [hit for hit in self.frames.match(sentences, mentions) if hit.claim_id not in taken]
         claims = [
             replace(
                 match,
-                stance=detect_stance(
+                stance=match.stance  # a frame that takes a side ("ties are improving")
+                or detect_stance(
                     match.evidence.text,
                     _previous(sentences, match.evidence),
                     self._cues.get(match.claim_id, ()),
                 ),
             )
-            for match in self.claims.match(sentences, mentions, self.threshold)
+            for match in found
         ]
         return MatchResult(mentions, claims, relevance(self.kb, mentions, claims) if score is None else score)
 
@@ -116,9 +122,32 @@ class Matcher:
         score = self.relevance_model.score(text) if self.relevance_model is not None else None
         if not mentions or self._off_theme(text, score):
             return []
-        explained = self.claims.explain(split_sentences(text), mentions, self.threshold)
+        sentences = split_sentences(text)
+        explained = self.claims.explain(sentences, mentions, self.threshold)
+        taken = {e.claim_id for e in explained if e.matched}
+        framed = [
+            self._frame_explanation(hit)
+            for hit in self.frames.match(sentences, mentions)
+            if hit.claim_id not in taken
+        ]
+        explained = [e for e in explained if e.claim_id not in {f.claim_id for f in framed}] + framed
         matched = [e for e in explained if e.matched]
         return matched + [e for e in explained if not e.matched][:near]
+
+    def _frame_explanation(self, hit: ClaimHit) -> ClaimExplanation:
+        number = int(dict(hit.features)["frame"])
+        frame = self.frames.frames[(hit.claim_id, number)]
+        return ClaimExplanation(
+            claim_id=hit.claim_id,
+            sentence=hit.evidence,
+            matched=True,
+            method=hit.method,
+            score=hit.score,
+            threshold=self.threshold,
+            entity_share=1.0,
+            term_share=1.0,
+            frame=frame.says,
+        )
 
 
 def _is_article(text: str) -> bool:

@@ -29,6 +29,10 @@ _DENIAL = (
     r"(?:is|was|are|were|be|been) (?:false|untrue|baseless|unfounded|a myth|a fabrication)",
     r"baseless|unfounded|fabricated|propaganda",
     r"(?:no|little|scant) (?:evidence|proof|sign|signs|indication)",
+    # the press's own: "New Delhi blamed Islamabad without evidence", "the Indian false flag"
+    r"without (?:any )?(?:evidence|proof)",
+    r"false flag",
+    r"rebuttals?",
     r"contrary to|far from",
     r"(?:no|zero) (?:link|links|ties|role|support|case for)",
     r"rul(?:e|es|ed|ing) out",

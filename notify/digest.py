@@ -76,6 +76,8 @@ def why_matched(method: str, features: Mapping[str, float] | None) -> str:
     wording and how much of the claim's own words and subjects it holds ("" when not kept)."""
     if not features:
         return ""
+    if method == "frame":  # see matching.frames
+        return "matched by a press frame of the claim: its actors and its act, in the press's order"
     parts = []
     if "cosine" in features:
         parts.append(f"close in meaning to the claim (similarity {features['cosine']:.2f})")

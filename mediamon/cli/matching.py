@@ -81,6 +81,7 @@ def explanation_json(e: ClaimExplanation) -> dict[str, object]:
         "term_share": round(e.term_share, 4),
         "denial": e.denial,
         "encoded": e.encoded,
+        "frame": e.frame,
         "why": e.why,
     }
 

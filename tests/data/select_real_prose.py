@@ -1,6 +1,7 @@
 """Draw the sentences of the real-prose claim set (``real_prose.jsonl``) from the shared news corpus.
 
-Run once, before any labelling: ``python -m tests.data.select_real_prose OUT.jsonl``. The draw uses
+Run once, before any labelling: ``python -m tests.data.select_real_prose OUT.jsonl`` (with ``--train``:
+the training pool, 600 sentences from the articles the evaluation set left). The draw uses
 the knowledge base's entities and a few press forms of them, never the claims' cue terms, and no
 matcher runs: whoever labels the output sees sentences and nothing the matcher says.
 
@@ -24,13 +25,14 @@ from pathlib import Path
 
 from config.settings import DEFAULT_KB_PATH
 from matching.entities import EntityMatcher
-from matching.evaluation import sentence_hash
+from matching.evaluation import load_real_prose, sentence_hash
 from matching.kb import load_kb
 from matching.news_corpus import DEFAULT_NEWS_CORPUS as NEWS
 from matching.sentences import entities_per_sentence, split_sentences
 
 SEED = 20261127
 QUOTA = {"group": 200, "press": 130, "state": 120}
+TRAIN_QUOTA = {"group": 300, "press": 100, "state": 200}
 
 GROUPS = frozenset(
     "isi pakistan-army fatf fatf-grey-list fatf-blacklist taliban ttp isk haqqani-network jem let "
@@ -80,15 +82,23 @@ def candidates() -> Iterator[tuple[str, dict[str, object]]]:
                 )
 
 
-def main(out: Path) -> None:
+def main(out: Path, train: bool = False) -> None:
     pools: dict[str, list[dict[str, object]]] = {name: [] for name in QUOTA}
     for stratum, row in candidates():
         pools[stratum].append(row)
     rng = random.Random(SEED)
+    quotas = QUOTA
     chosen: list[dict[str, object]] = []
     per_article: dict[object, int] = {}
     seen: set[object] = set()
-    for stratum, quota in QUOTA.items():
+    if train:
+        # A training pool for writing frames and aliases: its own seed, and never a sentence (or
+        # an article) of the evaluation set, whose test split stays unseen.
+        rng, quotas = random.Random(SEED + 1), TRAIN_QUOTA
+        for item in load_real_prose():
+            seen.add(item.text)
+            per_article[item.id.split(":")[0]] = 2
+    for stratum, quota in quotas.items():
         pool = pools[stratum]
         rng.shuffle(pool)
         taken = 0
@@ -109,4 +119,5 @@ def main(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    arguments = [a for a in sys.argv[1:] if a != "--train"]
+    main(Path(arguments[0]), train="--train" in sys.argv[1:])
