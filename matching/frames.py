@@ -68,8 +68,12 @@ class FrameMatcher:
             if len(sentence.text.split()) < MIN_CLAIM_WORDS:
                 continue
             places = self._places(sentence, mentions)
+            folded: tuple[str, list[int]] | None = None  # normalised once, if a frame's actors are named
             for frame in self._frames:
-                if frame.claim_id not in found and _fills(frame, places, sentence):
+                if frame.claim_id in found or not _names_the_actors(frame, places):
+                    continue
+                folded = folded or normalise(sentence.text)
+                if _fills(frame, places, *folded):
                     found[frame.claim_id] = ClaimHit(
                         frame.claim_id,
                         FRAME_SCORE,
@@ -96,10 +100,12 @@ def _slot(text: str) -> _Slot:
     return _Slot(entity=None, cues=compile_group(text))
 
 
-def _fills(frame: _Frame, places: dict[str, list[int]], sentence: Sentence) -> bool:
-    if any(slot.entity is not None and slot.entity not in places for slot in frame.order + frame.anywhere):
-        return False  # cheap: the frame's actors are not all named
-    folded, index = normalise(sentence.text)
+def _names_the_actors(frame: _Frame, places: dict[str, list[int]]) -> bool:
+    """The cheap test first: every entity slot of the frame is named in the sentence."""
+    return all(slot.entity is None or slot.entity in places for slot in frame.order + frame.anywhere)
+
+
+def _fills(frame: _Frame, places: dict[str, list[int]], folded: str, index: list[int]) -> bool:
     positions = [_positions(slot, places, folded, index) for slot in frame.order]
     after = -1
     for found in positions:

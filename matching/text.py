@@ -6,6 +6,7 @@ matcher (which searches the normalised text and maps hits back to original offse
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -16,8 +17,13 @@ APOSTROPHES = "'\u2019\u2018`"
 _SEPARATORS = re.compile(r"[\s" + re.escape(DASHES) + r"]+")
 
 
+@functools.lru_cache(maxsize=512)
 def normalise(text: str, *, fold_case: bool = True) -> tuple[str, list[int]]:
     """Normalised text and, for each of its characters, the index of the original character.
+
+    Cached: one article is normalised whole by the entity matcher and the relevance model,
+    and sentence by sentence by the lexical stage and the frames; the offset list is shared,
+    so callers must not change it.
 
     Case folded (optional), diacritics and invisible format characters (soft hyphens,
     zero-width spaces) removed, apostrophes unified, and every run of white
