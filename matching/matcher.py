@@ -88,14 +88,12 @@ class Matcher:
         self.frames = FrameMatcher(kb)
 
     def match(self, text: str) -> MatchResult:
-        mentions = self.entities.find(text)
-        score = self.relevance_model.score(text) if self.relevance_model is not None else None
-        if not mentions or self._off_theme(text, score):
+        mentions, score, searched = self._survey(text)
+        if not searched:
             return MatchResult(mentions, [], score or 0.0)
         sentences = split_sentences(text)
         found = self.claims.match(sentences, mentions, self.threshold)
-        taken = {hit.claim_id for hit in found}
-        found += [hit for hit in self.frames.match(sentences, mentions) if hit.claim_id not in taken]
+        found += self._framed(sentences, mentions, {hit.claim_id for hit in found})
         claims = [
             replace(
                 match,
@@ -110,27 +108,36 @@ class Matcher:
         ]
         return MatchResult(mentions, claims, relevance(self.kb, mentions, claims) if score is None else score)
 
-    def _off_theme(self, text: str, score: float | None) -> bool:
-        """An article the relevance model puts below the claim floor (see the class docstring)."""
-        return score is not None and score < self.claim_min_relevance and _is_article(text)
+    def _survey(self, text: str) -> tuple[list[MentionHit], float | None, bool]:
+        """The text's mentions, its relevance score (None without a model), and whether it is
+        searched for claims: not without a mention, nor an article below the claim floor (see
+        the class docstring). What :meth:`match` and :meth:`explain` both decide first."""
+        mentions = self.entities.find(text)
+        score = self.relevance_model.score(text) if self.relevance_model is not None else None
+        below_floor = score is not None and score < self.claim_min_relevance and _is_article(text)
+        return mentions, score, bool(mentions) and not below_floor
+
+    def _framed(
+        self, sentences: Sequence[Sentence], mentions: Sequence[MentionHit], taken: set[str]
+    ) -> list[ClaimHit]:
+        """Frame matches of the claims the method did not take (frames add, never replace)."""
+        return [hit for hit in self.frames.match(sentences, mentions) if hit.claim_id not in taken]
 
     def explain(self, text: str, near: int = 5) -> list[ClaimExplanation]:
         """The claims that matched ``text`` and the ``near`` closest that did not, each with its
         best sentence and what decided it (``mediamon match --explain``); none for an article
         below the claim floor, which :meth:`match` does not search for claims either."""
-        mentions = self.entities.find(text)
-        score = self.relevance_model.score(text) if self.relevance_model is not None else None
-        if not mentions or self._off_theme(text, score):
+        mentions, _score, searched = self._survey(text)
+        if not searched:
             return []
         sentences = split_sentences(text)
         explained = self.claims.explain(sentences, mentions, self.threshold)
         taken = {e.claim_id for e in explained if e.matched}
-        framed = [
-            self._frame_explanation(hit)
-            for hit in self.frames.match(sentences, mentions)
-            if hit.claim_id not in taken
-        ]
-        explained = [e for e in explained if e.claim_id not in {f.claim_id for f in framed}] + framed
+        framed = {
+            hit.claim_id: self._frame_explanation(hit) for hit in self._framed(sentences, mentions, taken)
+        }
+        # a frame's match replaces the method's near miss of the same claim
+        explained = [e for e in explained if e.claim_id not in framed] + list(framed.values())
         matched = [e for e in explained if e.matched]
         return matched + [e for e in explained if not e.matched][:near]
 
@@ -144,6 +151,7 @@ class Matcher:
             method=hit.method,
             score=hit.score,
             threshold=self.threshold,
+            # a filled frame names all its actors and holds all its cue slots
             entity_share=1.0,
             term_share=1.0,
             frame=frame.says,
