@@ -20,6 +20,11 @@ from matching.lexical import MIN_CLAIM_WORDS, compile_group
 from matching.sentences import Sentence
 from matching.text import normalise
 
+Span = tuple[int, int]  # start and end in the sentence's text
+_Places = dict[str, list[Span]]  # entity id → where the sentence names it
+_WORD = re.compile(r"\w\w+")
+_WORD_REST = re.compile(r"\w*")
+
 #: A frame match's score: above every method's threshold, below a perfect lexical match.
 FRAME_SCORE = 0.9
 METHOD = "frame"
@@ -73,7 +78,7 @@ class FrameMatcher:
                 if frame.claim_id in found or not _names_the_actors(frame, places):
                     continue
                 folded = folded or normalise(sentence.text)
-                if _fills(frame, places, *folded):
+                if _fills(frame, places, sentence.text, *folded):
                     found[frame.claim_id] = ClaimHit(
                         frame.claim_id,
                         FRAME_SCORE,
@@ -84,13 +89,21 @@ class FrameMatcher:
                     )
         return list(found.values())
 
-    def _places(self, sentence: Sentence, mentions: Sequence[MentionHit]) -> dict[str, list[int]]:
-        """Where each entity is named in the sentence (offsets in the sentence's text)."""
-        places: dict[str, list[int]] = {}
+    def attributed(self, hit: ClaimHit) -> bool:
+        """Whether ``hit`` filled a frame that is itself someone's accusation."""
+        if hit.method != METHOD:
+            return False
+        number = int(dict(hit.features)["frame"])
+        return self.frames[(hit.claim_id, number)].attributed
+
+    def _places(self, sentence: Sentence, mentions: Sequence[MentionHit]) -> _Places:
+        """Where each entity is named in the sentence (spans in the sentence's text)."""
+        places: _Places = {}
         for mention in mentions:
             if sentence.start <= mention.start and mention.end <= sentence.end:
+                span = (mention.start - sentence.start, mention.end - sentence.start)
                 for entity_id in self._counts_for.get(mention.entity_id, {mention.entity_id}):
-                    places.setdefault(entity_id, []).append(mention.start - sentence.start)
+                    places.setdefault(entity_id, []).append(span)
         return places
 
 
@@ -100,27 +113,54 @@ def _slot(text: str) -> _Slot:
     return _Slot(entity=None, cues=compile_group(text))
 
 
-def _names_the_actors(frame: _Frame, places: dict[str, list[int]]) -> bool:
+def _names_the_actors(frame: _Frame, places: _Places) -> bool:
     """The cheap test first: every entity slot of the frame is named in the sentence."""
     return all(slot.entity is None or slot.entity in places for slot in frame.order + frame.anywhere)
 
 
-def _fills(frame: _Frame, places: dict[str, list[int]], folded: str, index: list[int]) -> bool:
-    positions = [_positions(slot, places, folded, index) for slot in frame.order]
-    after = -1
-    for found in positions:
-        later = [p for p in found if p > after]
-        if not later:
-            return False
-        after = min(later)
+def _fills(frame: _Frame, places: _Places, text: str, folded: str, index: list[int]) -> bool:
+    if not _in_order(frame, places, text, folded, index):
+        return False
     if not all(_positions(slot, places, folded, index) for slot in frame.anywhere):
         return False
     return not any(_positions(slot, places, folded, index) for slot in frame.unless)
 
 
-def _positions(slot: _Slot, places: dict[str, list[int]], folded: str, index: list[int]) -> list[int]:
+def _in_order(frame: _Frame, places: _Places, text: str, folded: str, index: list[int]) -> bool:
+    """The order slots are filled one after another, each at most ``near`` words after the last."""
+    near = frame.frame.near
+    reached: list[Span] | None = None  # where the slots so far can end
+    for slot in frame.order:
+        found = _positions(slot, places, folded, index)
+        if reached is not None:
+            found = [
+                (start, end)
+                for start, end in found
+                if any(
+                    start >= last_end and (near is None or _words(text[last_end:start]) <= near)
+                    for _, last_end in reached
+                )
+            ]
+        if not found:
+            return False
+        reached = found
+    return True
+
+
+def _words(text: str) -> int:
+    # Words of two letters or more: a possessive's "s" or an initial does not push slots apart.
+    return len(_WORD.findall(text))
+
+
+def _positions(slot: _Slot, places: _Places, folded: str, index: list[int]) -> list[Span]:
     """Where the slot is filled in the sentence: an entity's mentions, or its cue terms."""
     if slot.entity is not None:
         return places.get(slot.entity, [])
     assert slot.cues is not None
-    return [index[m.start()] for m in slot.cues.finditer(folded)]
+    # A cue is a word's beginning ("accus"): its span runs to the end of the word ("accused").
+    spans = []
+    for found in slot.cues.finditer(folded):
+        word_end = _WORD_REST.match(folded, found.end())
+        end = word_end.end() if word_end else found.end()
+        spans.append((index[found.start()], index[end - 1] + 1))
+    return spans

@@ -90,9 +90,15 @@ class KbFrame(BaseModel):
     # Slots that, filled, make the sentence another claim's ("@aps-attack-2014": a TTP attack
     # told with the school massacre is the APS claim's instance).
     unless: tuple[str, ...] = ()
+    # At most this many words between one ``order`` slot and the next ("allegations against
+    # Pakistan", not "accused India of supporting terrorism within Pakistan"); None: any.
+    near: int | None = Field(default=None, ge=0)
     # Fixed when the frame itself takes a side ("ties are improving" denies "ties have not
     # improved"); None: detected from the sentence as for any match.
     stance: Literal["asserts", "reports", "denies"] | None = None
+    # The frame is itself someone's accusation ("India blamed Pakistan for the attack"): the
+    # sentence at least reports the claim, whatever its verbs; denial cues still deny it.
+    attributed: bool = False
 
     @model_validator(mode="after")
     def _check_slots(self) -> KbFrame:
@@ -102,6 +108,10 @@ class KbFrame(BaseModel):
             raise ValueError(f"frame {self.says!r} needs two slots or more, one of them an entity (@id)")
         if len(self.order) == 1:
             raise ValueError(f"frame {self.says!r}: one slot in order has nothing to come before or after")
+        if self.near is not None and not self.order:
+            raise ValueError(
+                f"frame {self.says!r}: near bounds the words between order slots, and it has none"
+            )
         return self
 
     @property

@@ -24,7 +24,7 @@ from matching.kb import KnowledgeBase
 from matching.lexical import LexicalClaimMatcher
 from matching.relevance import RelevanceModel
 from matching.sentences import Sentence, split_sentences
-from matching.stance import detect_stance
+from matching.stance import Stance, detect_stance
 
 
 @dataclass(frozen=True)
@@ -94,19 +94,18 @@ class Matcher:
         sentences = split_sentences(text)
         found = self.claims.match(sentences, mentions, self.threshold)
         found += self._framed(sentences, mentions, {hit.claim_id for hit in found})
-        claims = [
-            replace(
-                match,
-                stance=match.stance  # a frame that takes a side ("ties are improving")
-                or detect_stance(
-                    match.evidence.text,
-                    _previous(sentences, match.evidence),
-                    self._cues.get(match.claim_id, ()),
-                ),
-            )
-            for match in found
-        ]
+        claims = [replace(match, stance=self._stance(match, sentences)) for match in found]
         return MatchResult(mentions, claims, relevance(self.kb, mentions, claims) if score is None else score)
+
+    def _stance(self, match: ClaimHit, sentences: Sequence[Sentence]) -> Stance:
+        if match.stance is not None:  # a frame that takes a side ("ties are improving")
+            return match.stance
+        stance = detect_stance(
+            match.evidence.text, _previous(sentences, match.evidence), self._cues.get(match.claim_id, ())
+        )
+        if stance == "asserts" and self.frames.attributed(match):
+            return "reports"  # "New Delhi's attempts to link Pakistan to the attack"
+        return stance
 
     def _survey(self, text: str) -> tuple[list[MentionHit], float | None, bool]:
         """The text's mentions, its relevance score (None without a model), and whether it is

@@ -29,9 +29,17 @@ _DENIAL = (
     r"(?:is|was|are|were|be|been) (?:false|untrue|baseless|unfounded|a myth|a fabrication)",
     r"baseless|unfounded|fabricated|propaganda",
     r"(?:no|little|scant) (?:evidence|proof|sign|signs|indication)",
-    # the press's own: "New Delhi blamed Islamabad without evidence", "the Indian false flag"
-    r"without (?:any )?(?:evidence|proof)",
-    r"false flag",
+    # the press's own: "New Delhi blamed Islamabad without evidence", "the Indian false flag",
+    # "in the absence of any evidence", "no shred of evidence", "false allegations", "the
+    # so-called attack", "India's blame game"
+    r"(?:without|sans|absence of|lack of|no shred of|not a single|not a shred of) "
+    r"(?:offering |providing |sharing )?(?:any )?(?:single )?(?:shred of )?"
+    r"(?:credible |concrete |solid |tangible )?(?:evidence|proof)",
+    r"false flags?",
+    r"false (?:allegations?|accusations?|claims?|charges?)",
+    r"so called",
+    r"blame games?",
+    r"(?:history|habit|pattern) of (?:blam\w*|accus\w*|pinning|levell?ing|false|conducting false)",
     r"rebuttals?",
     r"contrary to|far from",
     r"(?:no|zero) (?:link|links|ties|role|support|case for)",
@@ -54,6 +62,7 @@ _ATTRIBUTION = (
     # the reporting verbs of news copy (a forecast or a warning is someone's view, not a fact)
     r"warn(?:s|ed)?|fear(?:s|ed)?|expect(?:s|ed)?|predict(?:s|ed)?|estimat(?:e|es|ed)",
     r"conclud(?:e|es|ed)|describ(?:e|es|ed)|urg(?:e|es|ed)|quoted|cit(?:e|es|ed)|assert(?:s|ed)?",
+    r"clarif(?:y|ies|ied)",
     r"report(?:s|ed|edly)?",
     r"announc(?:e|es|ed|ing)",
     r"suspect(?:s|ed)?|suspicions?",

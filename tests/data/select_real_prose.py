@@ -1,7 +1,8 @@
 """Draw the sentences of the real-prose claim set (``real_prose.jsonl``) from the shared news corpus.
 
 Run once, before any labelling: ``python -m tests.data.select_real_prose OUT.jsonl`` (with ``--train``:
-the training pool, 600 sentences from the articles the evaluation set left). The draw uses
+the training pool, 600 sentences from the articles the evaluation set left; with ``--train2``: a
+second pool of 800, from the articles neither of those uses). The draw uses
 the knowledge base's entities and a few press forms of them, never the claims' cue terms, and no
 matcher runs: whoever labels the output sees sentences and nothing the matcher says.
 
@@ -33,6 +34,8 @@ from matching.sentences import entities_per_sentence, split_sentences
 SEED = 20261127
 QUOTA = {"group": 200, "press": 130, "state": 120}
 TRAIN_QUOTA = {"group": 300, "press": 100, "state": 200}
+TRAIN2_QUOTA = {"group": 350, "press": 100, "state": 350}
+TRAIN_POOL = Path(__file__).with_name("real_prose_train.jsonl")
 
 GROUPS = frozenset(
     "isi pakistan-army fatf fatf-grey-list fatf-blacklist taliban ttp isk haqqani-network jem let "
@@ -82,7 +85,8 @@ def candidates() -> Iterator[tuple[str, dict[str, object]]]:
                 )
 
 
-def main(out: Path, train: bool = False) -> None:
+def main(out: Path, training_pool: int = 0) -> None:
+    """``training_pool`` 0 draws the evaluation set, 1 and 2 the training pools."""
     pools: dict[str, list[dict[str, object]]] = {name: [] for name in QUOTA}
     for stratum, row in candidates():
         pools[stratum].append(row)
@@ -91,11 +95,13 @@ def main(out: Path, train: bool = False) -> None:
     chosen: list[dict[str, object]] = []
     per_article: dict[object, int] = {}
     seen: set[object] = set()
-    if train:
+    if training_pool:
         # A training pool for writing frames and aliases: its own seed, and never a sentence (or
-        # an article) of the evaluation set, whose test split stays unseen.
-        rng, quotas = random.Random(SEED + 1), TRAIN_QUOTA
-        for item in load_real_prose():
+        # an article) of the evaluation set, whose test split stays unseen, nor of an earlier pool.
+        rng = random.Random(SEED + training_pool)
+        quotas = TRAIN_QUOTA if training_pool == 1 else TRAIN2_QUOTA
+        used = load_real_prose() + (load_real_prose(TRAIN_POOL)[:600] if training_pool == 2 else [])
+        for item in used:
             seen.add(item.text)
             per_article[item.id.split(":")[0]] = 2
     for stratum, quota in quotas.items():
@@ -119,5 +125,6 @@ def main(out: Path, train: bool = False) -> None:
 
 
 if __name__ == "__main__":
-    arguments = [a for a in sys.argv[1:] if a != "--train"]
-    main(Path(arguments[0]), train="--train" in sys.argv[1:])
+    flags = {"--train": 1, "--train2": 2}
+    arguments = [a for a in sys.argv[1:] if a not in flags]
+    main(Path(arguments[0]), training_pool=max((flags[a] for a in sys.argv[1:] if a in flags), default=0))

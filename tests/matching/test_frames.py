@@ -38,6 +38,13 @@ def _claims(matcher: Matcher, text: str) -> dict[str, str | None]:
         ("India has accused Pakistan of backing the militants behind the attack in Pahalgam.", "reports"),
         ("Prime Minister Shehbaz rejected India's attempts to link Pakistan to the attack.", "denies"),
         ("Pakistan denied any involvement in the attack and offered a neutral inquiry.", "denies"),
+        # the frame is India's accusation: reported, though no verb of the sentence says so
+        ("New Delhi's attempts to link Pakistan to the attack drew wide condemnation.", "reports"),
+        ("India has yet to show proof of Pakistan's involvement in the so-called attack.", "denies"),
+        ("India blamed Pakistan for the killings in Pahalgam sans proof.", "denies"),
+        ("The spokesman said India has a history of blaming Pakistan for attacks.", "denies"),
+        ("The attack was orchestrated by Pakistan, the Indian minister claimed.", "reports"),
+        ("Pakistani officials called the Pahalgam attack an Indian false flag.", "denies"),
     ],
 )
 def test_the_press_form_of_the_proxy_claim_is_matched_with_its_stance(
@@ -56,6 +63,10 @@ def test_the_press_form_of_the_proxy_claim_is_matched_with_its_stance(
         "India accused Pakistan of dumping cement below cost.",
         # the actors named, no accusation
         "India and Pakistan traded fire after the attack, officials said.",
+        # near: the accusation is India's, Pakistan only where the terrorism happened
+        "He accused India of supporting terrorism within Pakistan after the attack.",
+        "Pakistan has evidence of India's involvement in the attack on the train.",
+        "Terrorism sponsored by India in Pakistan has killed hundreds, the attack's victims said.",
     ],
 )
 def test_a_sentence_that_does_not_fill_the_frame_in_order_is_not_the_claim(
@@ -105,6 +116,28 @@ def test_frame_slots_are_checked_when_the_knowledge_base_loads() -> None:
     claim["frames"] = [{"says": "only words here", "anywhere": ["acts", "again"]}]
     with pytest.raises(ValueError, match="one of them an entity"):
         KnowledgeBase.model_validate(data)
+    entity = data["entities"][0]["id"]
+    claim["frames"] = [{"says": "someone acts", "anywhere": [f"@{entity}", "acts"], "near": 2}]
+    with pytest.raises(ValueError, match="near bounds the words between order slots"):
+        KnowledgeBase.model_validate(data)
+
+
+def test_near_bounds_the_words_between_order_slots() -> None:
+    data = minimal_kb_data()
+    entity = data["entities"][0]
+    claim = data["claims"][0]
+    claim["frames"] = [{"says": "someone accused", "order": ["accus", f"@{entity['id']}"], "near": 2}]
+    kb = KnowledgeBase.model_validate(data)
+    frames = FrameMatcher(kb)
+
+    def fills(text: str) -> bool:
+        return bool(frames.match(split_sentences(text), EntityMatcher(kb).find(text)))
+
+    name = entity["name"]
+    assert fills(f"They accused the {name} of it.")  # one word between
+    assert fills(f"They accused the old {name} of it.")  # two
+    assert not fills(f"They accused the very old {name} of it.")  # three
+    assert not fills(f"The {name} accused them of it.")  # out of order
 
 
 def test_the_entities_of_a_frame_count_through_part_of(kb: KnowledgeBase) -> None:

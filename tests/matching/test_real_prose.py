@@ -22,6 +22,8 @@ from matching.kb import load_kb
 from matching.matcher import Matcher
 from matching.news_corpus import DEFAULT_NEWS_CORPUS, load_corpus
 
+TRAINING_POOL = Path(__file__).parents[1] / "data" / "real_prose_train.jsonl"
+
 
 @pytest.fixture(autouse=True)
 def news_corpus() -> None:
@@ -46,6 +48,22 @@ def test_every_labelled_span_holds_its_sentence_and_names_known_ids() -> None:
         assert set(item.claims.values()) <= {"asserts", "reports", "denies"}, item.id
         for entity_id, surface in item.entities:
             assert entity_id in entities and surface in item.text, (item.id, entity_id, surface)
+
+
+def test_the_training_pools_hold_their_spans_and_share_no_article_with_the_evaluation_set() -> None:
+    """Frames are written from the pools; the evaluation set's articles must stay unseen."""
+    pool = load_real_prose(TRAINING_POOL)
+    claims = {c.id for c in load_kb(DEFAULT_KB_PATH).claims}
+
+    assert len(pool) == 1223 and len({item.id for item in pool}) == 1223
+    assert {item.split for item in pool} == {"train"}
+    for item in pool:
+        assert set(item.claims) <= claims, item.id
+        assert set(item.claims.values()) <= {"asserts", "reports", "denies"}, item.id
+    articles = [item.id.split(":")[0] for item in pool]
+    assert not set(articles) & {item.id.split(":")[0] for item in load_real_prose()}
+    for drawn in (articles[:600], articles[600:]):  # at most two sentences an article, per pool
+        assert max(Counter(drawn).values()) <= 2
 
 
 def test_the_split_is_fixed_by_rule_every_third_of_a_stratum_in_id_order() -> None:
