@@ -73,7 +73,7 @@ class Settings(BaseSettings):
     relevance_threshold: float = Field(default=0.3, ge=0, le=1)
     # Articles (120 words or more) the relevance model scores below this are not searched for
     # claims: they are about something else (see matching.matcher.Matcher). 0 searches them all.
-    claim_min_relevance: float = Field(default=0.1, ge=0, le=1)
+    claim_min_relevance: float = Field(default=0.15, ge=0, le=1)
 
     # Service (Celery) timing: beat runs the dispatcher and the sweeper; feeds keep their own schedule.
     dispatch_interval_s: float = Field(default=60.0, gt=0)

@@ -235,6 +235,7 @@ class RelevanceReport:
     missed: tuple[str, ...]  # corpus ids of on-theme articles below the threshold
     passed_off: tuple[str, ...]  # corpus ids of off-theme articles at or above it
     claimed_off: tuple[str, ...] = ()  # corpus ids of off-theme articles with a claim matched
+    claimed_on: int = 0  # on-theme articles with a claim matched
 
     @property
     def on_recall(self) -> float:
@@ -289,13 +290,14 @@ def evaluate_relevance(
     rows = load_relevance_labels(labels, split)
     articles = load_corpus(corpus, {row.corpus_id for row in rows})
     missed, passed_off, claimed_off = [], [], []
-    on = off = on_passed = off_passed = 0
+    on = off = on_passed = off_passed = claimed_on = 0
     for row in rows:
         result = matcher.match(articles[row.corpus_id].text)
         passes = result.relevance >= threshold
         if row.on_theme:
             on += 1
             on_passed += passes
+            claimed_on += bool(result.claims)
             if not passes:
                 missed.append(row.corpus_id)
         else:
@@ -306,7 +308,15 @@ def evaluate_relevance(
             if result.claims:
                 claimed_off.append(row.corpus_id)
     return RelevanceReport(
-        threshold, on, off, on_passed, off_passed, tuple(missed), tuple(passed_off), tuple(claimed_off)
+        threshold,
+        on,
+        off,
+        on_passed,
+        off_passed,
+        tuple(missed),
+        tuple(passed_off),
+        tuple(claimed_off),
+        claimed_on,
     )
 
 

@@ -113,7 +113,7 @@ class Matcher:
         the class docstring). What :meth:`match` and :meth:`explain` both decide first."""
         mentions = self.entities.find(text)
         score = self.relevance_model.score(text) if self.relevance_model is not None else None
-        below_floor = score is not None and score < self.claim_min_relevance and _is_article(text)
+        below_floor = score is not None and score < self.claim_min_relevance and is_article(text)
         return mentions, score, bool(mentions) and not below_floor
 
     def _framed(
@@ -157,7 +157,8 @@ class Matcher:
         )
 
 
-def _is_article(text: str) -> bool:
+def is_article(text: str) -> bool:
+    """Long enough to be an article (a snippet or a sentence is always searched for claims)."""
     return len(text.split()) >= ARTICLE_WORDS
 
 

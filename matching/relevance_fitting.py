@@ -38,6 +38,49 @@ class RelevanceFit:
     on_recall: float  # out of fold, at the operating point
     off_pass: float  # out of fold: share of off-theme articles at or above it
     by_strength: dict[float, float]  # each strength tried: its out-of-fold off-theme pass rate
+    out_of_fold: tuple[float, ...]  # each article's out-of-fold score, on the shipped model's scale
+
+
+#: Claim floors tried by :func:`claim_floors` (``MEDIAMON_CLAIM_MIN_RELEVANCE``).
+FLOORS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
+
+
+@dataclass(frozen=True)
+class FloorRow:
+    floor: float
+    on_claimed_kept: int  # on-theme articles with a claim that the floor still searches
+    off_claimed: int  # off-theme articles with a claim that the floor still searches
+    on_unsearched: int  # on-theme articles the floor leaves unsearched
+
+
+def claim_floors(
+    scores: Sequence[float], on_theme: Sequence[bool], claimed: Sequence[bool], long: Sequence[bool]
+) -> list[FloorRow]:
+    """What each floor keeps: an article is searched for claims unless it is long (an article,
+    not a snippet) and scores below the floor; ``claimed`` says whether it has a claim when searched."""
+    rows = []
+    for floor in FLOORS:
+        searched = [not is_long or score >= floor for score, is_long in zip(scores, long, strict=True)]
+        rows.append(
+            FloorRow(
+                floor,
+                sum(o and c and k for o, c, k in zip(on_theme, claimed, searched, strict=True)),
+                sum(not o and c and k for o, c, k in zip(on_theme, claimed, searched, strict=True)),
+                sum(o and not k for o, k in zip(on_theme, searched, strict=True)),
+            )
+        )
+    return rows
+
+
+def chosen_floor(rows: Sequence[FloorRow], off_theme: int, off_rate: float = 0.01) -> FloorRow:
+    """The lowest floor that leaves claims on at most ``off_rate`` of the off-theme articles and
+    loses no on-theme article with a claim; failing that, the one with the fewest off-theme claims
+    among those losing none."""
+    keeping_all = [row for row in rows if row.on_claimed_kept == rows[0].on_claimed_kept]
+    for row in keeping_all:
+        if row.off_claimed <= off_rate * off_theme:
+            return row
+    return min(keeping_all, key=lambda row: (row.off_claimed, row.floor))
 
 
 def pipeline(strength: float) -> Pipeline:
@@ -80,10 +123,12 @@ def fit_relevance(
         raise ValueError("relevance needs both on-theme and off-theme articles to fit")
     splitter = StratifiedKFold(folds, shuffle=True, random_state=0)
     by_strength: dict[float, tuple[float, float, float]] = {}
+    out_of_fold: dict[float, np.ndarray] = {}
     for strength in STRENGTHS:
         scores = cross_val_predict(
             pipeline(strength), list(texts), labels, cv=splitter, method="predict_proba"
         )[:, 1]
+        out_of_fold[strength] = scores
         point = operating_point(scores, labels, recall)
         off_pass = float((scores[~labels] >= point).mean())
         on_recall = float((scores[labels] >= point).mean())
@@ -95,9 +140,14 @@ def fit_relevance(
     strength = min(STRENGTHS, key=lambda s: (by_strength[s][0], s))
     off_pass, point, on_recall = by_strength[strength]
     fitted = pipeline(strength).fit(list(texts), labels)
-    model = model_from(fitted, offset=logit(default_threshold) - logit(point))
+    offset = logit(default_threshold) - logit(point)
+    model = model_from(fitted, offset=offset)
+    shipped = tuple(
+        float(1 / (1 + np.exp(-(logit(float(np.clip(p, 1e-12, 1 - 1e-12))) + offset))))
+        for p in out_of_fold[strength]
+    )
     return RelevanceFit(
-        model, strength, point, on_recall, off_pass, {s: v[0] for s, v in by_strength.items()}
+        model, strength, point, on_recall, off_pass, {s: v[0] for s, v in by_strength.items()}, shipped
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
@@ -16,7 +17,7 @@ from ingest.clean import clean_text
 from matching.calibration import load_calibration, save_calibration
 from matching.claims import ClaimExplanation
 from matching.evaluation import DEFAULT_DEV_SET, ClaimReport, CrossValidation
-from matching.matcher import Matcher
+from matching.matcher import Matcher, is_article
 from matching.news_corpus import DEFAULT_NEWS_CORPUS
 from matching.relevance import RelevanceModel, save_relevance_model
 from mediamon.cli.common import (
@@ -170,7 +171,12 @@ def evaluate(
         save_calibration(calibration, settings.calibration_path)
         console.print(f"calibrated on the dev split, saved to {settings.calibration_path}: {calibration}")
         semantic.blend, semantic.lexical_threshold = calibration.blend, calibration.threshold("lexical")
-    relevance_model = _fitted_relevance(settings) if fit_relevance else configured_relevance(settings)
+    relevance_model: RelevanceModel | None
+    if fit_relevance:
+        unfloored = Matcher(kb, semantic, threshold=calibration.threshold("semantic"))
+        relevance_model = _fitted_relevance(settings, lambda text: bool(unfloored.match(text).claims))
+    else:
+        relevance_model = configured_relevance(settings)
     chosen = items if split == "all" else [i for i in items if i.split == split]
     lexical_matcher, semantic_matcher = (
         Matcher(
@@ -227,8 +233,9 @@ def evaluate(
             raise fail(f"story evaluation needs the labelled pairs and the news corpus: {exc}") from exc
 
 
-def _fitted_relevance(settings: Settings) -> RelevanceModel:
-    """Fit the relevance model on the labelled real articles, save it, and say how it did."""
+def _fitted_relevance(settings: Settings, has_claim: Callable[[str], bool]) -> RelevanceModel:
+    """Fit the relevance model on the labelled real articles, save it, and say how it did, and
+    which claim floor (``MEDIAMON_CLAIM_MIN_RELEVANCE``) its out-of-fold scores support."""
     from matching import evaluation
     from matching.relevance_fitting import fit_relevance
 
@@ -260,7 +267,43 @@ def _fitted_relevance(settings: Settings) -> RelevanceModel:
         f"chose C={fit.strength:g}; its operating point {fit.operating_point:.3f} now reads "
         f"{settings.relevance_threshold}; {len(model.idf)} words; saved to {settings.relevance_model_path}"
     )
+    _print_claim_floors(fit.out_of_fold, on_theme, texts, has_claim, settings.claim_min_relevance)
     return model
+
+
+def _print_claim_floors(
+    scores: Sequence[float],
+    on_theme: Sequence[bool],
+    texts: Sequence[str],
+    has_claim: Callable[[str], bool],
+    current: float,
+) -> None:
+    """Out of fold, what each claim floor keeps: the floor is chosen here, on the training
+    articles, never on the test split."""
+    from matching.relevance_fitting import chosen_floor, claim_floors
+
+    console.print(f"matching claims in the {len(texts)} training articles for the claim floor …")
+    claimed = [has_claim(text) for text in texts]
+    rows = claim_floors(scores, on_theme, claimed, [is_article(text) for text in texts])
+    off_theme = sum(not o for o in on_theme)
+    table = Table(title="claim floor, out of fold (articles of 120 words or more below it are not searched)")
+    for column in (
+        "floor",
+        "on-theme with a claim, kept",
+        f"off-theme with a claim (of {off_theme})",
+        "on-theme not searched",
+    ):
+        table.add_column(column, justify="right")
+    for row in rows:
+        table.add_row(
+            f"{row.floor:.2f}", str(row.on_claimed_kept), str(row.off_claimed), str(row.on_unsearched)
+        )
+    console.print(table)
+    best = chosen_floor(rows, off_theme)
+    console.print(
+        f"lowest floor with off-theme claims ≤ 1% and no on-theme claim lost: {best.floor:.2f} "
+        f"(MEDIAMON_CLAIM_MIN_RELEVANCE is {current:.2f})"
+    )
 
 
 def _print_claim_reports(title: str, reports: list[ClaimReport], claim_ids: list[str]) -> None:
@@ -342,7 +385,8 @@ def _print_relevance(split: str, matcher: Matcher, threshold: float) -> None:
         f"{threshold:.2f}: on-theme passed {report.on_passed}/{report.on_theme} "
         f"(recall {report.on_recall:.3f}), off-theme passed {report.off_passed}/{report.off_theme} "
         f"(pass rate {report.off_pass_rate:.3f}); a claim matched on {len(report.claimed_off)} of the "
-        f"{report.off_theme} off-theme articles"
+        f"{report.off_theme} off-theme articles and on {report.claimed_on} of the {report.on_theme} "
+        "on-theme ones"
     )
 
 

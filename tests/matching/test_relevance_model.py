@@ -29,7 +29,15 @@ from matching.relevance import (
     save_relevance_model,
     words,
 )
-from matching.relevance_fitting import STRENGTHS, fit_relevance, model_from, pipeline
+from matching.relevance_fitting import (
+    FLOORS,
+    STRENGTHS,
+    chosen_floor,
+    claim_floors,
+    fit_relevance,
+    model_from,
+    pipeline,
+)
 from services.wiring import build_matcher
 
 
@@ -92,6 +100,10 @@ def test_fitting_chooses_on_out_of_fold_scores_and_puts_the_operating_point_at_t
     # fitted on these very articles, the model passes at least as many of them as out of fold
     on_scores = [fit.model.score(t) for t, on in zip(texts[:240], on_theme[:240], strict=True) if on]
     assert sum(s >= 0.3 for s in on_scores) / len(on_scores) >= fit.on_recall
+    # the out-of-fold scores, on the shipped scale: the threshold keeps the out-of-fold recall
+    oof_on = [s for s, on in zip(fit.out_of_fold, on_theme[:240], strict=True) if on]
+    assert len(fit.out_of_fold) == 240
+    assert sum(s >= 0.3 - 1e-9 for s in oof_on) / len(oof_on) == pytest.approx(fit.on_recall)
 
 
 def test_fitting_needs_both_kinds_of_article() -> None:
@@ -174,3 +186,23 @@ def test_an_article_below_the_claim_floor_is_not_searched_for_claims(shipped: Re
         if item.claims and shipped.score(item.text) < 0.1 and unfloored.match(item.text).claims
     )
     assert floored.match(low).claims == unfloored.match(low).claims
+
+
+def test_the_claim_floor_is_the_lowest_that_keeps_every_on_theme_claim_and_few_off_theme_ones() -> None:
+    # four on-theme articles (two with a claim) and four off-theme (three with a claim), all long
+    # but the last, a snippet, which no floor leaves unsearched
+    scores = [0.9, 0.12, 0.5, 0.02, 0.03, 0.12, 0.4, 0.01]
+    on_theme = [True, True, True, True, False, False, False, False]
+    claimed = [True, True, False, False, True, True, True, True]
+    long = [True] * 7 + [False]
+    rows = {row.floor: row for row in claim_floors(scores, on_theme, claimed, long)}
+
+    assert set(rows) == set(FLOORS)
+    assert (rows[0.0].on_claimed_kept, rows[0.0].off_claimed, rows[0.0].on_unsearched) == (2, 4, 0)
+    assert (rows[0.05].on_claimed_kept, rows[0.05].off_claimed, rows[0.05].on_unsearched) == (2, 3, 1)
+    assert (rows[0.15].on_claimed_kept, rows[0.15].off_claimed) == (1, 2)  # loses the 0.12 article
+    # no floor gets the off-theme claims to 1% without losing an on-theme one: the fewest of
+    # those that lose none (0.05 and 0.1 tie at 3; the lower wins)
+    assert chosen_floor(list(rows.values()), off_theme=4).floor == 0.05
+    # with a looser rate, the lowest floor that meets it
+    assert chosen_floor(list(rows.values()), off_theme=4, off_rate=1.0).floor == 0.0
