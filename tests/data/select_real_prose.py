@@ -2,7 +2,8 @@
 
 Run once, before any labelling: ``python -m tests.data.select_real_prose OUT.jsonl`` (with ``--train``:
 the training pool, 600 sentences from the articles the evaluation set left; with ``--train2``: a
-second pool of 800, from the articles neither of those uses). The draw uses
+second pool, from the articles neither of those uses; ``--train3``: a third, aimed at sentences
+naming Pakistan with the United States or Afghanistan). The draw uses
 the knowledge base's entities and a few press forms of them, never the claims' cue terms, and no
 matcher runs: whoever labels the output sees sentences and nothing the matcher says.
 
@@ -35,6 +36,9 @@ SEED = 20261127
 QUOTA = {"group": 200, "press": 130, "state": 120}
 TRAIN_QUOTA = {"group": 300, "press": 100, "state": 200}
 TRAIN2_QUOTA = {"group": 350, "press": 100, "state": 350}
+# The third pool aims at the claims the first two barely hold (Pakistan and the United States,
+# Pakistan and Afghanistan): the ``state`` stratum split by the other state named.
+TRAIN3_QUOTA = {"group": 150, "state-us": 350, "state-af": 300}
 TRAIN_POOL = Path(__file__).with_name("real_prose_train.jsonl")
 
 GROUPS = frozenset(
@@ -80,16 +84,23 @@ def candidates() -> Iterator[tuple[str, dict[str, object]]]:
                         "corpus_id": article["id"],
                         "source": article["source"],
                         "stratum": stratum,
+                        "states": sorted(entities & STATES),
                         "text": sentence.text,
                     },
                 )
 
 
 def main(out: Path, training_pool: int = 0) -> None:
-    """``training_pool`` 0 draws the evaluation set, 1 and 2 the training pools."""
-    pools: dict[str, list[dict[str, object]]] = {name: [] for name in QUOTA}
+    """``training_pool`` 0 draws the evaluation set, 1 to 3 the training pools."""
+    pools: dict[str, list[dict[str, object]]] = {name: [] for name in (*QUOTA, *TRAIN3_QUOTA)}
     for stratum, row in candidates():
         pools[stratum].append(row)
+        if stratum == "state":
+            states = set(row["states"])  # type: ignore[call-overload]
+            if "united-states" in states:
+                pools["state-us"].append(row)
+            elif states & {"afghanistan", "kabul"}:
+                pools["state-af"].append(row)
     rng = random.Random(SEED)
     quotas = QUOTA
     chosen: list[dict[str, object]] = []
@@ -99,11 +110,16 @@ def main(out: Path, training_pool: int = 0) -> None:
         # A training pool for writing frames and aliases: its own seed, and never a sentence (or
         # an article) of the evaluation set, whose test split stays unseen, nor of an earlier pool.
         rng = random.Random(SEED + training_pool)
-        quotas = TRAIN_QUOTA if training_pool == 1 else TRAIN2_QUOTA
-        used = load_real_prose() + (load_real_prose(TRAIN_POOL)[:600] if training_pool == 2 else [])
+        quotas = {1: TRAIN_QUOTA, 2: TRAIN2_QUOTA, 3: TRAIN3_QUOTA}[training_pool]
+        earlier = {1: 0, 2: 600, 3: 1223}[training_pool]  # the lines of the earlier pools
+        used = load_real_prose() + (load_real_prose(TRAIN_POOL)[:earlier] if earlier else [])
+        evaluation = {item.id for item in load_real_prose()}
         for item in used:
             seen.add(item.text)
-            per_article[item.id.split(":")[0]] = 2
+            # The third pool may draw other sentences of an earlier pool's articles (the first
+            # two left too few); an evaluation article is never drawn from.
+            if training_pool < 3 or item.id in evaluation:
+                per_article[item.id.split(":")[0]] = 2
     for stratum, quota in quotas.items():
         pool = pools[stratum]
         rng.shuffle(pool)
@@ -125,6 +141,6 @@ def main(out: Path, training_pool: int = 0) -> None:
 
 
 if __name__ == "__main__":
-    flags = {"--train": 1, "--train2": 2}
+    flags = {"--train": 1, "--train2": 2, "--train3": 3}
     arguments = [a for a in sys.argv[1:] if a not in flags]
     main(Path(arguments[0]), training_pool=max((flags[a] for a in sys.argv[1:] if a in flags), default=0))
