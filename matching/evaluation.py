@@ -145,6 +145,8 @@ class ClaimReport:
     scores: Scores = field(default_factory=Scores)
     per_claim: dict[str, Scores] = field(default_factory=dict)
     per_kind: dict[str, Scores] = field(default_factory=dict)
+    # what found each reported claim (frame, semantic, lexical): right (tp) or wrong (fp)
+    per_method: dict[str, Scores] = field(default_factory=dict)
     stance_right: int = 0
     stance_total: int = 0
     sentences_per_s: float = 0.0
@@ -164,6 +166,11 @@ def evaluate_claims(matcher: Matcher, items: Sequence[Item]) -> ClaimReport:
     for item, result in zip(items, results, strict=True):
         found = {c.claim_id: c.stance for c in result.claims}
         report.scores.add(item.claims, found)
+        for claim in result.claims:
+            right = claim.claim_id in item.claims
+            report.per_method.setdefault(claim.method, Scores()).add(
+                [claim.claim_id] if right else [], [claim.claim_id]
+            )
         report.per_kind.setdefault(item.kind, Scores()).add(item.claims, found)
         for claim_id in set(item.claims) | set(found):
             report.per_claim.setdefault(claim_id, Scores()).add(

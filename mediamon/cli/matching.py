@@ -358,11 +358,16 @@ def _print_real_prose(split: str, matchers: tuple[Matcher, Matcher]) -> None:
         raise fail(f"cannot read the real-prose set: {exc}") from exc
     chosen = items if split == "all" else [i for i in items if i.split == split]
     with_claims = sum(1 for item in chosen if item.claims)
+    reports = [evaluation.evaluate_claims(m, chosen) for m in matchers]
     _print_claim_reports(
         f"real prose: {len(chosen)} {split} sentences of Dawn and APP news ({with_claims} with a claim), "
         "labelled blind",
-        [evaluation.evaluate_claims(m, chosen) for m in matchers],
+        reports,
         [claim.id for claim in matchers[0].kb.claims],
+    )
+    console.print(
+        "real prose, what found the claims the semantic matcher reports (right / wrong): "
+        + "; ".join(f"{method} {s.tp} / {s.fp}" for method, s in sorted(reports[1].per_method.items()))
     )
     entity_scores = evaluation.evaluate_entities(matchers[0].entities, chosen)
     console.print(

@@ -349,9 +349,14 @@ def test_eval_reports_the_real_prose_set_beside_the_written_one(env):
     assert re.search(
         r"relevance on 120 real test articles at the threshold 0\.30: on-theme passed \d+/46 "
         r"\(recall \d\.\d{3}\), off-theme passed \d+/74 \(pass rate \d\.\d{3}\); "
-        r"a claim matched on \d+ of the 74 off-theme articles",
+        r"a claim matched on \d+ of the 74 off-theme articles and on \d+ of the 46 on-theme ones",
         section,
     ), section
+    # what found the reported claims, right and wrong: frames among them
+    by_method = re.search(
+        r"what found the claims the semantic matcher reports \(right / wrong\): ([^\n]+)", section
+    )
+    assert by_method and re.search(r"\bframe \d+ / \d+", by_method.group(1)), section
 
 
 def test_match_explain_shows_each_match_and_near_miss_with_its_reasons(env, tmp_path):
