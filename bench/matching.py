@@ -7,6 +7,9 @@ of the shared news corpus labelled on-theme (``tests/data/relevance.jsonl``), as
 meets them. The two seed documents are timed as the worst case (every sentence on the theme,
 so every sentence is an encoder candidate).
 
+Last, recall against the encoder's budget: claims found per article at budgets from 2 sentences
+to all of them, on composed articles and on real articles holding a labelled claim.
+
 Run: ``.venv/bin/python -m bench.matching`` (quality figures: ``mediamon eval``).
 """
 
@@ -19,7 +22,13 @@ from pathlib import Path
 
 from config.settings import DEFAULT_CALIBRATION_PATH, DEFAULT_KB_PATH, DEFAULT_RELEVANCE_MODEL_PATH, Settings
 from matching.calibration import load_calibration
-from matching.evaluation import compose_articles, load_dev_set, load_relevance_labels
+from matching.evaluation import (
+    compose_articles,
+    evaluate_articles,
+    load_dev_set,
+    load_real_prose,
+    load_relevance_labels,
+)
 from matching.kb import load_kb
 from matching.matcher import Matcher
 from matching.news_corpus import DEFAULT_NEWS_CORPUS, load_corpus
@@ -29,6 +38,7 @@ from matching.sentences import split_sentences
 from matching.text import normalise
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+TRAINING_POOL = Path(__file__).resolve().parents[1] / "tests" / "data" / "real_prose_train.jsonl"
 WORDS_PER_ARTICLE = 800
 
 
@@ -127,7 +137,48 @@ def main() -> None:
     print("encoder ms: CPU inside the encoder per article; other ms: entities, sentences, the lexical stage,")
     print("claim similarity, margins and stance")
     print("target: < 50 ms CPU per ~800-word article with the semantic stage on")
-    print("quality per budget: `mediamon eval` (claims per article) with MEDIAMON_SEMANTIC_MAX_SENTENCES")
+    recall_against_budget(semantic, semantic_matcher)
+
+
+#: Encoder budgets (sentences per text) the recall table tries; None: every candidate sentence.
+BUDGETS = (2, 4, 6, 8, 12, None)
+
+
+def recall_against_budget(semantic: SemanticClaimMatcher, matcher: Matcher) -> None:
+    """What the encoder budget buys: claims found per article at each budget, on the composed
+    articles of the written test split (precision too: every sentence there is labelled) and on
+    the real articles that hold a labelled real-prose sentence with a claim (dev split and
+    training pools; recall only: the rest of those articles is unlabelled)."""
+    composed = compose_articles([i for i in load_dev_set() if i.split == "test"])
+    real: dict[str, set[str]] = {}
+    if DEFAULT_NEWS_CORPUS.exists():
+        labelled = [i for i in load_real_prose() if i.split == "dev"] + load_real_prose(TRAINING_POOL)
+        for item in labelled:
+            if item.claims:
+                real.setdefault(item.id.split(":")[0], set()).update(item.claims)
+    bodies = load_corpus(DEFAULT_NEWS_CORPUS, set(real)) if real else {}
+    print(
+        f"\nrecall against budget (semantic): {len(composed)} composed articles of the written test split; "
+        f"{len(real)} real articles with {sum(map(len, real.values()))} labelled claims"
+    )
+    print(f"{'budget':>6} {'composed P':>11} {'composed R':>11} {'real R':>7} {'real claims/article':>20}")
+    kept = semantic.max_sentences
+    try:
+        for budget in BUDGETS:
+            semantic.max_sentences = budget if budget is not None else 10**6
+            scores = evaluate_articles(matcher, composed)
+            found = reported = 0
+            for corpus_id, claims in real.items():
+                result = {c.claim_id for c in matcher.match(bodies[corpus_id].text).claims}
+                found += len(claims & result)
+                reported += len(result)
+            labelled_claims = sum(map(len, real.values())) or 1
+            print(
+                f"{budget or 'all':>6} {scores.precision:>11.3f} {scores.recall:>11.3f} "
+                f"{found / labelled_claims:>7.3f} {reported / max(len(real), 1):>20.1f}"
+            )
+    finally:
+        semantic.max_sentences = kept
 
 
 if __name__ == "__main__":
