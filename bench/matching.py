@@ -7,7 +7,9 @@ of the shared news corpus labelled on-theme (``tests/data/relevance.jsonl``), as
 meets them. The two seed documents are timed as the worst case (every sentence on the theme,
 so every sentence is an encoder candidate).
 
-Last, recall against the encoder's budget: claims found per article at budgets from 2 sentences
+Then each stage's share of the time on real articles (entities, relevance, sentences, lexical
+candidates, encoding, claim similarity with margins and stance cues, blend, frames, stance), and
+last, recall against the encoder's budget: claims found per article at budgets from 2 sentences
 to all of them, on composed articles and on real articles holding a labelled claim.
 
 Run: ``.venv/bin/python -m bench.matching`` (quality figures: ``mediamon eval``).
@@ -137,7 +139,52 @@ def main() -> None:
     print("encoder ms: CPU inside the encoder per article; other ms: entities, sentences, the lexical stage,")
     print("claim similarity, margins and stance")
     print("target: < 50 ms CPU per ~800-word article with the semantic stage on")
+    if DEFAULT_NEWS_CORPUS.exists():
+        where_the_time_goes(semantic_matcher, real_articles())
     recall_against_budget(semantic, semantic_matcher)
+
+
+#: The stages of one article's match, as (label, module file, function): cumulative time each.
+STAGES = (
+    ("entities", "entities.py", "find"),
+    ("relevance model", "relevance.py", "score"),
+    ("sentences", "sentences.py", "split_sentences"),
+    ("lexical candidates", "lexical.py", "pair_features"),
+    ("encoding", "matching.py", "encode"),  # the TimedEncoder above, around the model
+    ("claim similarity, margins, stance cues", "semantic.py", "_measure"),
+    ("blend", "semantic.py", "best_blended"),
+    ("frames", "frames.py", "match"),
+    ("stance", "stance.py", "detect_stance"),
+)
+
+
+def where_the_time_goes(matcher: Matcher, texts: list[str]) -> None:
+    """Each stage's share of the matching time on real on-theme articles, under cProfile (which
+    slows everything down, pure Python most: read the shares, not the milliseconds)."""
+    import cProfile
+    import pstats
+
+    matcher.match(texts[0])  # warm-up
+    profile = cProfile.Profile()
+    profile.enable()
+    for text in texts:
+        normalise.cache_clear()
+        matcher.match(text)
+    profile.disable()
+    stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
+    cumulative = {
+        label: sum(
+            row[3] for (path, _, function), row in stats.items() if path.endswith(name) and function == wanted
+        )
+        for label, name, wanted in STAGES
+    }
+    total = sum(row[2] for row in stats.values())
+    # _measure calls the encoder: its own share is what is left once the encoding is taken out
+    cumulative["claim similarity, margins, stance cues"] -= cumulative["encoding"]
+    print(f"\nwhere the time goes (real on-theme articles, {len(texts)}, under cProfile):")
+    for label, share in cumulative.items():
+        print(f"  {label:<40} {share / total:>6.1%}")
+    print(f"  {'everything else':<40} {1 - sum(cumulative.values()) / total:>6.1%}")
 
 
 #: Encoder budgets (sentences per text) the recall table tries; None: every candidate sentence.
