@@ -16,6 +16,8 @@ class Calibration:
     thresholds: dict[str, float] = field(default_factory=lambda: {"lexical": 0.55, "semantic": 0.6})
     blend: Blend = field(default_factory=Blend)
     measured: dict[str, object] = field(default_factory=dict)  # what it was calibrated on, and the F1
+    # per claim, a semantic bar above the threshold (matching.evaluation.fit_claim_floors)
+    claim_floors: dict[str, float] = field(default_factory=dict)
 
     def threshold(self, method: str) -> float:
         return self.thresholds[method]
@@ -35,6 +37,7 @@ def load_calibration(path: Path) -> Calibration:
             thresholds={str(k): float(v) for k, v in data["thresholds"].items()},
             blend=Blend(**data.get("blend", {})),
             measured=dict(data.get("measured", {})),
+            claim_floors={str(k): float(v) for k, v in data.get("claim_floors", {}).items()},
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise CalibrationError(

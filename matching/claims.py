@@ -51,6 +51,8 @@ class ClaimExplanation:
     # Whether the encoder saw the sentence (within its per-text budget); None: no encoder in use.
     encoded: bool | None = None
     frame: str | None = None  # the press frame the sentence fills (method "frame"), in our words
+    # ``threshold`` is the claim's own floor, above the method's (where real news misled the encoder)
+    floor: bool = False
 
     @property
     def why(self) -> str:
@@ -63,6 +65,8 @@ class ClaimExplanation:
             return f"blend {self.score:.2f} ≥ {self.threshold:.2f}"
         if self.score >= self.threshold:  # the lexical rule: too few of the claim's own words
             reasons = [f"{self.method} score {self.score:.2f} ≥ {self.threshold:.2f}, but"]
+        elif self.floor:
+            reasons = [f"{self.method} score {self.score:.2f} < {self.threshold:.2f}, this claim's own floor"]
         else:
             reasons = [f"{self.method} score {self.score:.2f} < {self.threshold:.2f}"]
         if self.encoded is False:

@@ -20,7 +20,7 @@ import hashlib
 import math
 import os
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from functools import cache, cached_property
 from pathlib import Path
@@ -193,8 +193,13 @@ class SemanticClaimMatcher:
         lexical_threshold: float = 0.57,
         cache_dir: Path | None = None,
         max_sentences: int = 8,
+        claim_floors: dict[str, float] | None = None,
     ) -> None:
         self._lexical = LexicalClaimMatcher(kb)
+        # Per claim, a bar above the threshold where the encoder is known to mislead on real
+        # news (trade and connectivity stories for "economic ties ease the fallout"): fitted by
+        # ``mediamon eval --calibrate`` (see matching.evaluation.fit_claim_floors).
+        self.claim_floors: dict[str, float] = dict(claim_floors or {})
         self.lexical_threshold = lexical_threshold
         # Stage 1 hands the encoder at most this many sentences per text (see _select): it
         # bounds the CPU per article (3 to 6 ms a sentence, by machine).
@@ -220,7 +225,7 @@ class SemanticClaimMatcher:
         significant" for US-Pakistan ties) that the blend had turned down."""
         pairs = self._lexical.pair_features(sentences, mentions)
         candidates = self._measure(pairs, sentences)
-        best = best_blended(candidates, self.blend, threshold)
+        best = best_blended(candidates, self.blend, threshold, self.claim_floors)
         found = {
             claim_id: ClaimHit(
                 claim_id, score, self.method, sentences[candidate.pair.index], features=_features(candidate)
@@ -246,19 +251,21 @@ class SemanticClaimMatcher:
         found = []
         for claim_id, (candidate, score) in best.items():
             pair = candidate.pair
+            bar = max(threshold, self.claim_floors.get(claim_id, threshold))
             semantic = ClaimExplanation(
                 claim_id=claim_id,
                 sentence=sentences[pair.index],
-                matched=score >= threshold,
+                matched=score >= bar,
                 method=self.method,
                 score=score,
-                threshold=threshold,
+                threshold=bar,
                 entity_share=pair.entity_share,
                 term_share=pair.term_share,
                 cosine=round(candidate.cosine, 4),
                 margin=round(candidate.margin, 4),
                 denial=candidate.denial,
                 encoded=True,
+                floor=bar > threshold,
             )
             backup = lexical.get(claim_id)
             taken_lexically = not semantic.matched and backup is not None and backup.matched
@@ -336,12 +343,21 @@ def _features(candidate: ClaimCandidate) -> tuple[tuple[str, float], ...]:
 
 
 def best_blended(
-    candidates: Iterable[ClaimCandidate], blend: Blend, threshold: float
+    candidates: Iterable[ClaimCandidate],
+    blend: Blend,
+    threshold: float,
+    claim_floors: Mapping[str, float] | None = None,
 ) -> dict[str, tuple[ClaimCandidate, float]]:
     """The semantic decision rule, the one place it is written (calibration asks it too): per
-    claim, the candidate with the best blended score, kept if that score reaches ``threshold``."""
+    claim, the candidate with the best blended score, kept if that score reaches ``threshold``
+    and the claim's own floor, if it has one."""
+    floors = claim_floors or {}
     best = best_per_claim(candidates, blend)
-    return {claim_id: found for claim_id, found in best.items() if found[1] >= threshold}
+    return {
+        claim_id: found
+        for claim_id, found in best.items()
+        if found[1] >= max(threshold, floors.get(claim_id, threshold))
+    }
 
 
 def best_per_claim(

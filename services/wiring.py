@@ -90,6 +90,7 @@ def build_semantic(settings: Settings, kb: KnowledgeBase, calibration: Calibrati
         MiniLMEncoder(threads=1),
         blend=calibration.blend,
         lexical_threshold=calibration.threshold("lexical"),
+        claim_floors=calibration.claim_floors,
         cache_dir=settings.cache_dir,
         max_sentences=settings.semantic_max_sentences,
     )

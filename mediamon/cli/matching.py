@@ -83,6 +83,7 @@ def explanation_json(e: ClaimExplanation) -> dict[str, object]:
         "denial": e.denial,
         "encoded": e.encoded,
         "frame": e.frame,
+        "floor": e.floor,
         "why": e.why,
     }
 
@@ -165,12 +166,19 @@ def evaluate(
     semantic = build_semantic(settings, kb, calibration)
     if calibrate:
         try:
-            calibration = evaluation.calibrated(kb, semantic, items)
+            # the per-claim floors need the real-prose training pools (read from the news corpus)
+            real = (
+                evaluation.load_real_prose(evaluation.DEFAULT_REAL_PROSE_TRAINING)
+                if DEFAULT_NEWS_CORPUS.exists()
+                else []
+            )
+            calibration = evaluation.calibrated(kb, semantic, items, real)
         except ValueError as exc:
             raise fail(f"cannot calibrate on the dev split of {data}: {exc}") from exc
         save_calibration(calibration, settings.calibration_path)
         console.print(f"calibrated on the dev split, saved to {settings.calibration_path}: {calibration}")
         semantic.blend, semantic.lexical_threshold = calibration.blend, calibration.threshold("lexical")
+        semantic.claim_floors = dict(calibration.claim_floors)
     relevance_model: RelevanceModel | None
     if fit_relevance:
         unfloored = Matcher(kb, semantic, threshold=calibration.threshold("semantic"))
