@@ -496,7 +496,7 @@ def calibrated(
     real: Sequence[Item] = (),
 ) -> Calibration:
     """Thresholds and blend fitted on the ``dev`` split, leaving ``test`` unseen; with ``real``
-    (the real-prose training pools), the per-claim floors too."""
+    (the real-prose training pools and dev split, never its test split), the per-claim floors too."""
     dev = [item for item in items if item.split == "dev"]
     rows = features(kb, semantic, dev)
     fitted = fit(rows)
@@ -513,9 +513,9 @@ def calibrated(
             "sentences": len(dev),
             "kb_version": kb.full_version,
             "dev_f1": {"lexical": round(fitted.lexical_f1, 4), "semantic": round(fitted.semantic_f1, 4)},
-            "claim_floors_on": f"{len(real)} sentences of tests/data/real_prose_train.jsonl"
-            if real
-            else None,
+            "claim_floors_on": (
+                f"{len(real)} real-prose sentences (training pools and dev split)" if real else None
+            ),
         },
         claim_floors=floors,
     )

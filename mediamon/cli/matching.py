@@ -169,6 +169,7 @@ def evaluate(
             # the per-claim floors need the real-prose training pools (read from the news corpus)
             real = (
                 evaluation.load_real_prose(evaluation.DEFAULT_REAL_PROSE_TRAINING)
+                + [item for item in evaluation.load_real_prose() if item.split == "dev"]
                 if DEFAULT_NEWS_CORPUS.exists()
                 else []
             )
