@@ -89,12 +89,11 @@ class FrameMatcher:
                     )
         return list(found.values())
 
-    def attributed(self, hit: ClaimHit) -> bool:
-        """Whether ``hit`` filled a frame that is itself someone's accusation."""
+    def frame_of(self, hit: ClaimHit) -> KbFrame | None:
+        """The frame ``hit`` filled (None: another method found it)."""
         if hit.method != METHOD:
-            return False
-        number = int(dict(hit.features)["frame"])
-        return self.frames[(hit.claim_id, number)].attributed
+            return None
+        return self.frames[(hit.claim_id, int(dict(hit.features)["frame"]))]
 
     def _places(self, sentence: Sentence, mentions: Sequence[MentionHit]) -> _Places:
         """Where each entity is named in the sentence (spans in the sentence's text)."""

@@ -103,7 +103,8 @@ class Matcher:
         stance = detect_stance(
             match.evidence.text, _previous(sentences, match.evidence), self._cues.get(match.claim_id, ())
         )
-        if stance == "asserts" and self.frames.attributed(match):
+        frame = self.frames.frame_of(match)
+        if stance == "asserts" and frame is not None and frame.attributed:
             return "reports"  # "New Delhi's attempts to link Pakistan to the attack"
         return stance
 
@@ -141,8 +142,8 @@ class Matcher:
         return matched + [e for e in explained if not e.matched][:near]
 
     def _frame_explanation(self, hit: ClaimHit) -> ClaimExplanation:
-        number = int(dict(hit.features)["frame"])
-        frame = self.frames.frames[(hit.claim_id, number)]
+        frame = self.frames.frame_of(hit)
+        assert frame is not None  # called for frame matches only
         return ClaimExplanation(
             claim_id=hit.claim_id,
             sentence=hit.evidence,
