@@ -9,6 +9,7 @@ call; nothing here holds business logic.
     service.py   worker, beat, status, metrics (the Celery service)
     matching.py  match, eval
     stored.py    export, matches
+    rematch.py   rematch (stored articles matched again by today's matcher)
     articles.py  articles (by state: the failed ones with their reasons)
     kb.py        kb show | check | build | candidates
     subscriptions.py  subscriptions add | list | remove
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import typer
 
-from mediamon.cli import articles, delivery, matching, run, search, service, setup, stored, web
+from mediamon.cli import articles, delivery, matching, rematch, run, search, service, setup, stored, web
 from mediamon.cli.common import refresh_consoles
 from mediamon.cli.feeds import feeds_app
 from mediamon.cli.kb import kb_app
@@ -60,6 +61,7 @@ app.command("match")(matching.match)
 app.command("eval")(matching.evaluate)
 app.command("export")(stored.export)
 app.command("matches")(stored.matches)
+app.command("rematch")(rematch.rematch_stored)
 app.command("articles")(articles.articles)
 app.command("deliveries")(delivery.deliveries)
 app.command("serve")(web.serve)

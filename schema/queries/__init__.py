@@ -14,6 +14,7 @@ Every function takes a Session and returns rows or plain values; none commits. C
 from schema.queries.articles import (
     FailureCount,
     articles_in_state,
+    articles_to_rematch,
     count_in_state,
     done_article_texts,
     duplicate_urls,
@@ -57,6 +58,7 @@ __all__ = [
     "article_counts_by_state",
     "article_page",
     "articles_in_state",
+    "articles_to_rematch",
     "claim_page",
     "count_in_state",
     "counts",

@@ -33,6 +33,21 @@ def pending_article_urls(session: Session, feed_ids: Sequence[int]) -> list[tupl
     return [(article_id, url) for article_id, url in session.execute(query)]
 
 
+def articles_to_rematch(session: Session, other_than: str | None, after_id: int, limit: int) -> list[Article]:
+    """Stored articles (done, with their text) past ``after_id``, in id order, with their claim
+    matches: those matched under a knowledge-base version other than ``other_than`` (None: all)."""
+    query = (
+        select(Article)
+        .where(Article.state == ArticleState.DONE, Article.text.is_not(None), Article.id > after_id)
+        .options(selectinload(Article.claim_matches))
+        .order_by(Article.id)
+        .limit(limit)
+    )
+    if other_than is not None:
+        query = query.where(or_(Article.kb_version.is_(None), Article.kb_version != other_than))
+    return list(session.scalars(query))
+
+
 def stale_article_ids(
     session: Session, state: ArticleState, changed_before: datetime, limit: int
 ) -> list[int]:

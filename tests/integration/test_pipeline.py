@@ -17,13 +17,24 @@ from ingest.http import Fetcher, FetchPolicy
 from ingest.outcomes import PollOutcome
 from ingest.politeness import RedisHostGate
 from matching.kb import KnowledgeBase, load_kb
-from matching.matcher import Matcher
+from matching.matcher import Matcher, MatchResult
 from schema import writes
-from schema.models import Article, ArticleState, ClaimMatch, Feed, FetchLog, Mention, Page
+from schema.models import (
+    Article,
+    ArticleState,
+    ClaimMatch,
+    Delivery,
+    Feed,
+    FetchLog,
+    Mention,
+    Page,
+    TrendCount,
+)
 from services.articles import ArticleProcessor
 from services.knowledge import sync_kb
 from services.limits import WriteLimits
 from services.polling import FeedPoller
+from services.rematch import rematch
 from services.run_once import run_once
 from services.wiring import WritePath
 from tests.support.corpus_site import PAGES_DIR, CorpusSite, FeedItem, Response, build_rss, load_manifest
@@ -411,3 +422,56 @@ def test_a_poll_that_cannot_get_a_host_slot_is_logged_as_a_soft_failure(sessions
     assert log.outcome == PollOutcome.SOFT_FAILURE
     assert log.error == report.error
     assert feed.failure_score == 0.5, "a busy host is a soft failure: half weight"
+
+
+def _trend_counters(sessions) -> list[tuple[str, str, str, object, str, int]]:
+    with sessions() as session:
+        rows = session.scalars(select(TrendCount)).all()
+        return sorted((r.kind, r.key, r.stance, r.day, r.source, r.n) for r in rows if r.n)
+
+
+def test_stale_articles_are_matched_again_and_only_they(sessions, kb, site, make_pipeline):
+    seed = SEEDS_DIR / kb.sources["seed-2023"].file
+    site.set_static("/news/pakistan-taliban.html", seed_page(seed))
+    off_theme = load_manifest()[1]["file"]
+    site.set_static(
+        "/feeds/theme.rss",
+        build_rss(
+            [
+                FeedItem("Pakistan and the Taliban", site.url("/news/pakistan-taliban.html")),
+                FeedItem("something else", site.url(f"/pages/{off_theme}")),
+            ]
+        ),
+        content_type="application/rss+xml",
+    )
+    pipeline = make_pipeline(sessions, kb)
+    run_once(pipeline.poller, pipeline.articles, [add_feed(sessions, site.url("/feeds/theme.rss"))])
+    matcher = pipeline.articles.matcher
+    stored_counters = _trend_counters(sessions)
+
+    # as if an older matcher had stored the seed article: no claims, another version
+    with sessions.begin() as session:
+        article = session.scalars(select(Article).where(Article.url.endswith("pakistan-taliban.html"))).one()
+        expected = {c.claim_id for c in matcher.match(article.text or "").claims}
+        writes.replace_matches(session, article, MatchResult([], [], 0.0))
+        article.kb_version = "0+old"
+        article_id, processed_at = article.id, article.processed_at
+    assert expected and _trend_counters(sessions) != stored_counters
+
+    report = rematch(sessions, matcher)
+
+    assert (report.articles, report.claims_before, report.claims_after) == (1, 0, len(expected))
+    with sessions() as session:
+        article = session.get(Article, article_id)
+        assert article is not None and article.state == ArticleState.DONE
+        assert article.kb_version == kb.full_version and article.processed_at == processed_at
+        assert article.relevance is not None and article.relevance > 0.6
+        claims = set(session.scalars(select(ClaimMatch.claim_id).where(ClaimMatch.article_id == article_id)))
+        assert claims == expected
+        assert session.scalars(select(Delivery)).all() == []  # nothing is sent for it
+    assert _trend_counters(sessions) == stored_counters  # the trend counters are what storing gave
+    assert rematch(sessions, matcher).articles == 0  # nothing left to do
+
+    everything = rematch(sessions, matcher, everything=True, batch=1)
+    assert everything.articles == 2 and everything.claims_before == everything.claims_after
+    assert _trend_counters(sessions) == stored_counters

@@ -299,6 +299,21 @@ def test_the_installed_console_script_starts(tmp_path):
         assert re.search(rf"^\W*{command}\s", result.stdout, re.MULTILINE), command
 
 
+def test_rematch_matches_stored_articles_again_only_when_asked_or_stale(env, site, tmp_path):
+    feeds = tmp_path / "feeds.txt"
+    feeds.write_text(f"{site.url('/feeds/corpus.rss?n=3')}\n")
+    assert mediamon(env, "run", "--once", "--feeds", str(feeds)).returncode == 0
+
+    current = mediamon(env, "rematch")
+    everything = mediamon(env, "rematch", "--all")
+
+    assert current.returncode == 0 and "nothing to do" in current.stdout, current.stdout
+    assert everything.returncode == 0, everything.stderr
+    assert re.search(
+        r"matched [1-9]\d* stored articles again under knowledge base \S+: \d+ claim", everything.stdout
+    )
+
+
 @pytest.mark.parametrize("module", ["mediamon", "mediamon.cli"])
 def test_python_dash_m_runs_a_command_with_real_streams_and_exit_code(module, tmp_path):
     """A subprocess on purpose: `python -m` (mediamon/__main__.py, mediamon/cli/__main__.py),

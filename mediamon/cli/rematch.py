@@ -1,0 +1,44 @@
+"""`mediamon rematch`: match the stored articles again with today's matcher."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from mediamon.cli.common import configured_matcher, console, load_knowledge_base, load_settings, opened_store
+from services.rematch import RematchReport, rematch
+
+
+def rematch_stored(
+    everything: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="every stored article, not only those matched under another knowledge-base version "
+            "(after a calibration or relevance-model change)",
+        ),
+    ] = False,
+) -> None:
+    """Match stored articles again after the knowledge base, its frames or the calibration changed,
+    so trend reports, search and the dashboard show what today's matcher finds. No alert or
+    digest is sent again for them (their stored time is kept)."""
+    settings = load_settings()
+    kb = load_knowledge_base(settings)
+    matcher = configured_matcher(settings, kb)
+
+    def show(report: RematchReport) -> None:
+        console.print(f"… {report.articles} articles matched again", highlight=False)
+
+    with opened_store(settings) as store:
+        report = rematch(store.sessions, matcher, everything=everything, progress=show)
+    if not report.articles:
+        console.print(
+            f"nothing to do: every stored article is matched under knowledge base {kb.full_version}"
+        )
+        return
+    console.print(
+        f"matched {report.articles} stored articles again under knowledge base {kb.full_version}: "
+        f"{report.claims_before} claim matches before, {report.claims_after} now",
+        highlight=False,
+    )
