@@ -193,12 +193,12 @@ def test_same_story_under_two_urls_is_stored_once_and_linked_to_both(sessions, k
     assert {original.url, copy.url} == {site.url(f"/pages/{page}"), site.url("/syndicated/copy.html")}
 
 
-def test_a_seed_article_is_matched_end_to_end_and_off_theme_pages_are_not_relevant(
-    sessions, kb, site, make_pipeline
-):
+def serve_seed_and_off_theme_feed(site: CorpusSite, kb: KnowledgeBase) -> str:
+    """A feed of two articles: the 2023 seed (on the theme, rich in claims) at
+    /news/pakistan-taliban.html and an off-theme corpus page; the name of the off-theme file."""
     seed = SEEDS_DIR / kb.sources["seed-2023"].file
     site.set_static("/news/pakistan-taliban.html", seed_page(seed))
-    off_theme = load_manifest()[1]["file"]
+    off_theme: str = load_manifest()[1]["file"]
     site.set_static(
         "/feeds/theme.rss",
         build_rss(
@@ -209,6 +209,13 @@ def test_a_seed_article_is_matched_end_to_end_and_off_theme_pages_are_not_releva
         ),
         content_type="application/rss+xml",
     )
+    return off_theme
+
+
+def test_a_seed_article_is_matched_end_to_end_and_off_theme_pages_are_not_relevant(
+    sessions, kb, site, make_pipeline
+):
+    off_theme = serve_seed_and_off_theme_feed(site, kb)
     pipeline = make_pipeline(sessions, kb)
 
     run_once(pipeline.poller, pipeline.articles, [add_feed(sessions, site.url("/feeds/theme.rss"))])
@@ -431,19 +438,7 @@ def _trend_counters(sessions) -> list[tuple[str, str, str, object, str, int]]:
 
 
 def test_stale_articles_are_matched_again_and_only_they(sessions, kb, site, make_pipeline):
-    seed = SEEDS_DIR / kb.sources["seed-2023"].file
-    site.set_static("/news/pakistan-taliban.html", seed_page(seed))
-    off_theme = load_manifest()[1]["file"]
-    site.set_static(
-        "/feeds/theme.rss",
-        build_rss(
-            [
-                FeedItem("Pakistan and the Taliban", site.url("/news/pakistan-taliban.html")),
-                FeedItem("something else", site.url(f"/pages/{off_theme}")),
-            ]
-        ),
-        content_type="application/rss+xml",
-    )
+    serve_seed_and_off_theme_feed(site, kb)
     pipeline = make_pipeline(sessions, kb)
     run_once(pipeline.poller, pipeline.articles, [add_feed(sessions, site.url("/feeds/theme.rss"))])
     matcher = pipeline.articles.matcher
