@@ -251,7 +251,7 @@ class SemanticClaimMatcher:
         found = []
         for claim_id, (candidate, score) in best.items():
             pair = candidate.pair
-            bar = max(threshold, self.claim_floors.get(claim_id, threshold))
+            bar = claim_bar(claim_id, threshold, self.claim_floors)
             semantic = ClaimExplanation(
                 claim_id=claim_id,
                 sentence=sentences[pair.index],
@@ -351,13 +351,18 @@ def best_blended(
     """The semantic decision rule, the one place it is written (calibration asks it too): per
     claim, the candidate with the best blended score, kept if that score reaches ``threshold``
     and the claim's own floor, if it has one."""
-    floors = claim_floors or {}
     best = best_per_claim(candidates, blend)
     return {
         claim_id: found
         for claim_id, found in best.items()
-        if found[1] >= max(threshold, floors.get(claim_id, threshold))
+        if found[1] >= claim_bar(claim_id, threshold, claim_floors)
     }
+
+
+def claim_bar(claim_id: str, threshold: float, claim_floors: Mapping[str, float] | None) -> float:
+    """The score a claim's best candidate must reach: the threshold, or the claim's own floor
+    where it has a higher one (what :func:`best_blended` decides by and ``explain`` shows)."""
+    return max(threshold, (claim_floors or {}).get(claim_id, threshold))
 
 
 def best_per_claim(
