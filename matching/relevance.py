@@ -39,6 +39,11 @@ def logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
+def probability(z: float) -> float:
+    """The inverse of :func:`logit`: log-odds to 0..1."""
+    return 1 / (1 + math.exp(-z))
+
+
 @dataclass(frozen=True)
 class RelevanceModel:
     idf: dict[str, float]
@@ -60,8 +65,7 @@ class RelevanceModel:
 
     def score(self, text: str) -> float:
         """0..1, rounded as it is stored: at or above the default threshold (0.3) is on the theme."""
-        z = self.logit(text) + self.offset
-        return round(1 / (1 + math.exp(-z)), 4)
+        return round(probability(self.logit(text) + self.offset), 4)
 
 
 class RelevanceModelError(Exception):

@@ -23,7 +23,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import Pipeline
 
-from matching.relevance import RelevanceModel, logit, words
+from matching.relevance import RelevanceModel, logit, probability, words
 
 #: Regularisation strengths tried (inverse: higher fits the words more closely).
 STRENGTHS = (10.0, 30.0, 100.0)
@@ -142,9 +142,9 @@ def fit_relevance(
     fitted = pipeline(strength).fit(list(texts), labels)
     offset = logit(default_threshold) - logit(point)
     model = model_from(fitted, offset=offset)
+    # on the shipped scale: the same offset on the logit (clipped: a fold may be certain)
     shipped = tuple(
-        float(1 / (1 + np.exp(-(logit(float(np.clip(p, 1e-12, 1 - 1e-12))) + offset))))
-        for p in out_of_fold[strength]
+        probability(logit(float(np.clip(p, 1e-12, 1 - 1e-12))) + offset) for p in out_of_fold[strength]
     )
     return RelevanceFit(
         model, strength, point, on_recall, off_pass, {s: v[0] for s, v in by_strength.items()}, shipped
