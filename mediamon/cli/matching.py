@@ -178,6 +178,11 @@ def evaluate(
             raise fail(f"cannot calibrate on the dev split of {data}: {exc}") from exc
         save_calibration(calibration, settings.calibration_path)
         console.print(f"calibrated on the dev split, saved to {settings.calibration_path}: {calibration}")
+        if not real:  # said, not silent: the shipped floors are not in the file just written
+            console.print(
+                f"the news corpus is not at {DEFAULT_NEWS_CORPUS}: no per-claim semantic floors were "
+                "fitted, and the calibration saved has none"
+            )
         semantic.blend, semantic.lexical_threshold = calibration.blend, calibration.threshold("lexical")
         semantic.claim_floors = dict(calibration.claim_floors)
     relevance_model: RelevanceModel | None

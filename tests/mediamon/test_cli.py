@@ -285,6 +285,31 @@ def test_eval_refuses_bad_requests_with_a_clear_error(env, tmp_path):
     assert "too little labelled data" in calibrate.stderr
 
 
+def test_calibrating_without_the_news_corpus_says_the_floors_are_not_fitted(env, tmp_path, monkeypatch):
+    """The per-claim floors come from real prose read out of the news corpus: without it the
+    calibration is still fitted and saved, and the command says it holds no floors."""
+    import mediamon.cli.matching as matching_cli
+    from matching.calibration import load_calibration
+    from matching.evaluation import DEFAULT_DEV_SET
+
+    monkeypatch.setattr(matching_cli, "DEFAULT_NEWS_CORPUS", tmp_path / "no-corpus.jsonl.gz")
+    data = tmp_path / "dev.jsonl"
+    data.write_text("".join(DEFAULT_DEV_SET.read_text(encoding="utf-8").splitlines(keepends=True)[:120]))
+    saved = tmp_path / "calibration.json"
+
+    result = mediamon(
+        {**env, "MEDIAMON_CALIBRATION_PATH": str(saved), "COLUMNS": "240"},
+        "eval",
+        "--data",
+        str(data),
+        "--calibrate",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "no per-claim semantic floors were fitted" in result.stdout
+    assert saved.exists() and load_calibration(saved).claim_floors == {}
+
+
 # --- the installed command, as a real process ------------------------------------------------
 
 
