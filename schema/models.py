@@ -244,6 +244,17 @@ class Claim(Base):
     source: Mapped[str | None] = mapped_column(String(300))
 
 
+class KbVersion(Base):
+    """A knowledge-base version a worker has matched with, and when one first did. Stored
+    articles are brought up to the newest (``services.rematch``); a worker of an older version
+    still running during a rollout sees it is not the newest and leaves them alone."""
+
+    __tablename__ = "kb_version"
+
+    version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Mention(Base):
     __tablename__ = "mention"
     __table_args__ = (UniqueConstraint("article_id", "entity_id", "start", name="uq_mention_position"),)

@@ -21,7 +21,7 @@ from matching.matcher import MatchResult
 from notify.rules import site_of
 from schema import rollup
 from schema.db import insert_for
-from schema.models import Article, ArticleState, Claim, ClaimMatch, Entity, Feed, Mention
+from schema.models import Article, ArticleState, Claim, ClaimMatch, Entity, Feed, KbVersion, Mention
 
 
 def add_feeds(session: Session, sources: Iterable[FeedSource]) -> int:
@@ -72,7 +72,9 @@ def sync_kb(session: Session, kb: KnowledgeBase) -> None:
     """Make the entity and claim tables mirror the knowledge-base file.
 
     An upsert (safe when several worker processes start at once); rows are never deleted,
-    so matches stored under an older version keep their references.
+    so matches stored under an older version keep their references. The version is recorded
+    with when it was first seen (``KbVersion``), which tells stored articles' rematch which
+    version is the newest.
     """
     entities = [{"id": e.id, "name": e.name, "type": e.type, "aliases": list(e.aliases)} for e in kb.entities]
     claims = [
@@ -85,6 +87,9 @@ def sync_kb(session: Session, kb: KnowledgeBase) -> None:
         statement = insert_for(session, model).values(rows)
         updates = {name: statement.excluded[name] for name in rows[0] if name != "id"}
         session.execute(statement.on_conflict_do_update(index_elements=["id"], set_=updates))
+    # First seen is kept: a worker of an older version restarting mid-rollout stays older.
+    version = insert_for(session, KbVersion).values(version=kb.full_version)
+    session.execute(version.on_conflict_do_nothing(index_elements=["version"]))
 
 
 def replace_matches(session: Session, article: Article, result: MatchResult) -> None:

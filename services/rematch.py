@@ -11,13 +11,14 @@ windows, which are keyed on it, never see an old article as new: nothing is sent
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from matching.matcher import Matcher
 from schema import queries, writes
+from schema.models import Article
 
 #: Articles matched per transaction: a crash loses at most one batch's work, never a match.
 BATCH = 100
@@ -42,20 +43,48 @@ def rematch(
     ``everything`` all of them (after a calibration or relevance-model change, which the
     version does not cover). Safe to stop and run again: each batch commits with the version it
     was matched under, and a second run finds nothing left to do."""
-    version = matcher.kb.full_version
     report = RematchReport()
     after = 0
     while True:
         with sessions.begin() as session:
-            articles = queries.articles_to_rematch(session, None if everything else version, after, batch)
+            version = None if everything else matcher.kb.full_version
+            articles = queries.articles_to_rematch(session, version, after, batch)
             if not articles:
                 return report
-            for article in articles:
-                report.claims_before += len(article.claim_matches)
-                result = matcher.match(article.text or "")
-                writes.replace_matches(session, article, result)
-                article.kb_version = version
-                report.articles += 1
-                report.claims_after += len(result.claims)
+            _match_again(session, matcher, articles, report)
             after = articles[-1].id
         progress(report)
+
+
+def rematch_batch(
+    sessions: sessionmaker[Session], matcher: Matcher, batch: int = BATCH
+) -> RematchReport | None:
+    """One batch of the articles stored under another knowledge-base version, matched again in
+    one transaction: what a worker does between other work (``workers.tasks.rematch_stale``).
+
+    None, touching nothing, when a newer version than the matcher's has been seen: during a
+    rollout the workers still on the old version leave the store to the new ones, instead of
+    matching back what those matched. The rows are locked and locked ones skipped, so several
+    workers at once take disjoint batches. A report of ``batch`` articles means more may wait.
+    """
+    version = matcher.kb.full_version
+    report = RematchReport()
+    with sessions.begin() as session:
+        if queries.newest_kb_version(session) not in (None, version):
+            return None
+        articles = queries.articles_to_rematch(session, version, 0, batch, lock=True)
+        _match_again(session, matcher, articles, report)
+    return report
+
+
+def _match_again(
+    session: Session, matcher: Matcher, articles: Sequence[Article], report: RematchReport
+) -> None:
+    """Replace the articles' matches with ``matcher``'s; their ``processed_at`` stays (see above)."""
+    for article in articles:
+        report.claims_before += len(article.claim_matches)
+        result = matcher.match(article.text or "")
+        writes.replace_matches(session, article, result)
+        article.kb_version = matcher.kb.full_version
+        report.articles += 1
+        report.claims_after += len(result.claims)

@@ -43,6 +43,7 @@ TASK_QUEUES = {
     "workers.tasks.dispatch_due_feeds": "maintenance",
     "workers.tasks.sweep_stale_articles": "maintenance",
     "workers.tasks.dispatch_deliveries": "maintenance",
+    "workers.tasks.rematch_stale": "maintenance",
     "workers.tasks.send_delivery": "deliver",
     "workers.tasks.plan_alerts": "deliver",
 }

@@ -23,6 +23,11 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
             "kwargs": {"older_than_s": settings.sweep_after_s},
             "options": {"expires": settings.sweep_interval_s},
         },
+        "rematch-stale-articles": {
+            "task": "workers.tasks.rematch_stale",
+            "schedule": settings.rematch_interval_s,
+            "options": {"expires": settings.rematch_interval_s},
+        },
     }
     if settings.delivery_configured:
         entries["dispatch-deliveries"] = {

@@ -11,6 +11,8 @@ An article's way through the queues::
     extract_article     (extract, CPU) clean, match, store
     sweep_stale_articles (maintenance) re-enqueue articles whose worker died (lease run out)
                                        and pending/fetched rows whose message was lost
+    rematch_stale       (maintenance)  match stored articles of an older KB version again,
+                                       a batch a run                → rematch_stale while full
 
 Every task is idempotent: a redelivered ``poll_feed`` inserts nothing twice (unique canonical
 URLs); a redelivered ``fetch_article``/``extract_article`` skips an article that has moved
@@ -43,6 +45,7 @@ from matching.matcher import Matcher
 from schema.models import ArticleState
 from services.knowledge import sync_kb
 from services.leases import LeasePolicy
+from services.rematch import BATCH, rematch_batch
 from services.wiring import (
     Delivery,
     Store,
@@ -203,6 +206,30 @@ def sweep_stale_articles(older_than_s: int = 900, limit: int = 5000) -> int:
             "sweep pending=%d fetched=%d (lease expired: %d)", len(pending), len(fetched), len(reclaimed)
         )
     return len(pending) + len(fetched)
+
+
+@shared_task(
+    name="workers.tasks.rematch_stale", ignore_result=True, time_limit=900, soft_time_limit=800, **RETRY
+)
+def rematch_stale() -> int:
+    """Match one batch of stored articles again that an older knowledge base matched (see
+    ``services.rematch.rematch_batch``); a full batch enqueues the next at once, so a backlog
+    drains as fast as the maintenance workers go, not one batch per beat."""
+    services = _services()  # syncs the KB first: records this worker's version
+    report = rematch_batch(services.articles.sessions, services.articles.matcher)
+    if report is None:
+        log.info(
+            "rematch skipped: a newer knowledge base than %s is in use",
+            services.articles.matcher.kb.full_version,
+        )
+        return 0
+    if report.articles:
+        log.info(
+            "rematch articles=%d claims %d -> %d", report.articles, report.claims_before, report.claims_after
+        )
+    if report.articles == BATCH:
+        _signal(rematch_stale)
+    return report.articles
 
 
 @shared_task(name="workers.tasks.dispatch_deliveries", ignore_result=True, **RETRY)

@@ -11,7 +11,7 @@ from typing import NamedTuple
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from schema.models import Article, ArticleState, ClaimMatch, Mention
+from schema.models import Article, ArticleState, ClaimMatch, KbVersion, Mention
 
 
 def pending_article_ids(session: Session, feed_ids: Sequence[int] | None = None) -> list[int]:
@@ -33,9 +33,14 @@ def pending_article_urls(session: Session, feed_ids: Sequence[int]) -> list[tupl
     return [(article_id, url) for article_id, url in session.execute(query)]
 
 
-def articles_to_rematch(session: Session, other_than: str | None, after_id: int, limit: int) -> list[Article]:
+def articles_to_rematch(
+    session: Session, other_than: str | None, after_id: int, limit: int, *, lock: bool = False
+) -> list[Article]:
     """Stored articles (done, with their text) past ``after_id``, in id order, with their claim
-    matches: those matched under a knowledge-base version other than ``other_than`` (None: all)."""
+    matches: those matched under a knowledge-base version other than ``other_than`` (None: all).
+    With ``lock``, the rows are locked for the transaction and those another transaction holds
+    are skipped (PostgreSQL; SQLite has one writer at a time anyway), so workers rematching at
+    once take disjoint batches."""
     query = (
         select(Article)
         .where(Article.state == ArticleState.DONE, Article.text.is_not(None), Article.id > after_id)
@@ -45,7 +50,15 @@ def articles_to_rematch(session: Session, other_than: str | None, after_id: int,
     )
     if other_than is not None:
         query = query.where(or_(Article.kb_version.is_(None), Article.kb_version != other_than))
+    if lock:
+        query = query.with_for_update(of=Article, skip_locked=True)
     return list(session.scalars(query))
+
+
+def newest_kb_version(session: Session) -> str | None:
+    """The knowledge-base version most recently seen first by a worker (None before any)."""
+    query = select(KbVersion.version).order_by(KbVersion.first_seen_at.desc(), KbVersion.version).limit(1)
+    return session.scalar(query)
 
 
 def stale_article_ids(

@@ -58,6 +58,7 @@ def service_env(pg_url: str, broker_url: str, broker_key_prefix: str, tmp_path: 
         MEDIAMON_DISPATCH_INTERVAL_S="1",
         MEDIAMON_SWEEP_INTERVAL_S="2",
         MEDIAMON_SWEEP_AFTER_S="3",
+        MEDIAMON_REMATCH_INTERVAL_S="1",
         MEDIAMON_ARTICLE_LEASE_S="6",
         MEDIAMON_ARTICLE_HEARTBEAT_S="0.5",
         MEDIAMON_HTTP_RETRIES="0",

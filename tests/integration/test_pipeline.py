@@ -5,11 +5,12 @@ from __future__ import annotations
 import html
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import redis
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import DEFAULT_KB_PATH
@@ -18,7 +19,7 @@ from ingest.outcomes import PollOutcome
 from ingest.politeness import RedisHostGate
 from matching.kb import KnowledgeBase, load_kb
 from matching.matcher import Matcher, MatchResult
-from schema import writes
+from schema import queries, writes
 from schema.models import (
     Article,
     ArticleState,
@@ -26,6 +27,7 @@ from schema.models import (
     Delivery,
     Feed,
     FetchLog,
+    KbVersion,
     Mention,
     Page,
     TrendCount,
@@ -34,7 +36,7 @@ from services.articles import ArticleProcessor
 from services.knowledge import sync_kb
 from services.limits import WriteLimits
 from services.polling import FeedPoller
-from services.rematch import rematch
+from services.rematch import rematch, rematch_batch
 from services.run_once import run_once
 from services.wiring import WritePath
 from tests.support.corpus_site import PAGES_DIR, CorpusSite, FeedItem, Response, build_rss, load_manifest
@@ -470,3 +472,67 @@ def test_stale_articles_are_matched_again_and_only_they(sessions, kb, site, make
     everything = rematch(sessions, matcher, everything=True, batch=1)
     assert everything.articles == 2 and everything.claims_before == everything.claims_after
     assert _trend_counters(sessions) == stored_counters
+
+
+def _make_stale(sessions: sessionmaker[Session]) -> list[int]:
+    """As if an older matcher had stored every stored article: no matches, another version."""
+    with sessions.begin() as session:
+        articles = session.scalars(select(Article).where(Article.state == ArticleState.DONE)).all()
+        for article in articles:
+            writes.replace_matches(session, article, MatchResult([], [], 0.0))
+            article.kb_version = "0+old"
+        return sorted(a.id for a in articles)
+
+
+def _versions(sessions: sessionmaker[Session]) -> dict[int, str | None]:
+    with sessions() as session:
+        rows = session.execute(select(Article.id, Article.kb_version)).all()
+    return {row.id: row.kb_version for row in rows}
+
+
+def test_a_worker_rematches_a_batch_unless_a_newer_knowledge_base_is_in_use(
+    sessions, kb, site, make_pipeline
+):
+    serve_seed_and_off_theme_feed(site, kb)
+    pipeline = make_pipeline(sessions, kb)
+    run_once(pipeline.poller, pipeline.articles, [add_feed(sessions, site.url("/feeds/theme.rss"))])
+    matcher = pipeline.articles.matcher
+    stored_counters = _trend_counters(sessions)
+    stale = _make_stale(sessions)
+    assert len(stale) == 2
+    sync_kb(sessions, kb)  # what a worker does when it starts: records its version
+    # a worker of a newer knowledge base has started since (a rollout under way)
+    with sessions.begin() as session:
+        session.add(KbVersion(version="9+newer", first_seen_at=datetime.now(UTC) + timedelta(minutes=1)))
+
+    assert rematch_batch(sessions, matcher) is None, "an older worker leaves the store to the newer"
+    assert set(_versions(sessions).values()) == {"0+old"}
+
+    with sessions.begin() as session:
+        session.execute(delete(KbVersion).where(KbVersion.version == "9+newer"))
+    first = rematch_batch(sessions, matcher, batch=1)
+    assert first is not None and first.articles == 1  # a full batch: the task enqueues the next
+    rest = rematch_batch(sessions, matcher, batch=1)
+    assert rest is not None and rest.articles == 1
+    assert set(_versions(sessions).values()) == {kb.full_version}
+    assert _trend_counters(sessions) == stored_counters
+    last = rematch_batch(sessions, matcher, batch=1)
+    assert last is not None and last.articles == 0
+
+
+def test_workers_rematching_at_once_take_disjoint_batches(pg_sessions, kb, site, make_pipeline):
+    serve_seed_and_off_theme_feed(site, kb)
+    pipeline = make_pipeline(pg_sessions, kb)
+    run_once(pipeline.poller, pipeline.articles, [add_feed(pg_sessions, site.url("/feeds/theme.rss"))])
+    first_id, second_id = _make_stale(pg_sessions)
+
+    # another worker's batch, still in its transaction, holds the first article
+    with pg_sessions.begin() as other:
+        held = queries.articles_to_rematch(other, kb.full_version, 0, 1, lock=True)
+        assert [a.id for a in held] == [first_id]
+        report = rematch_batch(pg_sessions, pipeline.articles.matcher)
+        assert report is not None and report.articles == 1, "the held article is skipped, not waited for"
+        assert _versions(pg_sessions) == {first_id: "0+old", second_id: kb.full_version}
+    report = rematch_batch(pg_sessions, pipeline.articles.matcher)
+    assert report is not None and report.articles == 1
+    assert set(_versions(pg_sessions).values()) == {kb.full_version}

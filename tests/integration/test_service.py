@@ -12,6 +12,8 @@ from sqlalchemy import func, select
 
 from config.settings import DEFAULT_KB_PATH
 from matching.kb import load_kb
+from matching.matcher import MatchResult
+from schema import writes
 from schema.db import make_engine, make_session_factory
 from schema.models import Article, ArticleState, ClaimMatch, Feed, FetchLog
 from tests.integration.conftest import wait_for
@@ -61,6 +63,23 @@ def test_worker_and_two_beats_poll_each_feed_once_and_store_every_article(
             matches = session.scalar(
                 select(func.count()).select_from(ClaimMatch).where(ClaimMatch.article_id == seed_article.id)
             )
+
+        # A knowledge-base deploy: the store holds the seed article as an older matcher left it.
+        # The worker's beat-run rematch brings it to the running version, with its claims back.
+        with sessions.begin() as session:
+            stale = session.get_one(Article, seed_article.id)
+            writes.replace_matches(session, stale, MatchResult([], [], 0.0))
+            stale.kb_version = "0+old"
+
+        def rematched() -> bool:
+            with sessions() as session:
+                return session.get_one(Article, seed_article.id).kb_version == kb.full_version
+
+        wait_for(rematched, 120, "the stale article matched again", tmp_path)
+        with sessions() as session:
+            rematches = session.scalar(
+                select(func.count()).select_from(ClaimMatch).where(ClaimMatch.article_id == seed_article.id)
+            )
     # Queues, bindings, unacknowledged messages, mingle and pidbox, the politeness slots: all
     # under the prefix, so another run's service (another prefix) never meets them.
     written = {key.decode() for key in broker.scan_iter(count=1000)} - keys_before
@@ -70,3 +89,4 @@ def test_worker_and_two_beats_poll_each_feed_once_and_store_every_article(
     assert len({a.canonical_url for a in articles}) == 9
     assert seed_article.state == ArticleState.DONE
     assert matches is not None and matches >= 0.8 * len(kb.claims_from("seed-2021"))
+    assert rematches == matches, "matched again by the worker, the same claims as when stored"

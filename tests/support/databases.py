@@ -11,10 +11,11 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from schema.db import make_engine, make_session_factory, upgrade_database
@@ -89,3 +90,21 @@ def db(database_url: str) -> Iterator[Store]:
 @pytest.fixture
 def sessions(db: Store) -> sessionmaker[Session]:
     return db.sessions
+
+
+@pytest.fixture
+def pg_sessions(pg_url: str) -> Iterator[sessionmaker[Session]]:
+    """Sessions on the emptied PostgreSQL database alone: for what only it does (row locks).
+    A statement waiting on a lock fails after 10 s, so a lock the code should skip fails the
+    test instead of hanging it."""
+    truncate_all(pg_url)
+    engine = make_engine(pg_url)
+
+    @event.listens_for(engine, "connect")
+    def _lock_timeout(connection: Any, _record: object) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '10s'")
+        connection.commit()
+
+    yield make_session_factory(engine)
+    engine.dispose()
