@@ -15,7 +15,7 @@ import json
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -391,10 +391,17 @@ def lexical_found(row: Features, threshold: float) -> set[str]:
     return {claim_id for claim_id, score in row.lexical.items() if score >= threshold}
 
 
-def semantic_found(row: Features, blend: Blend, threshold: float, lexical_threshold: float) -> set[str]:
+def semantic_found(
+    row: Features,
+    blend: Blend,
+    threshold: float,
+    lexical_threshold: float,
+    claim_floors: Mapping[str, float] | None = None,
+) -> set[str]:
     """The claims :meth:`SemanticClaimMatcher.match` reports for the item: blended candidates
-    at or above ``threshold``, plus the lexical matches."""
-    return set(best_blended(row.candidates, blend, threshold)) | lexical_found(row, lexical_threshold)
+    at or above ``threshold`` (and their claim's floor), plus the lexical matches."""
+    found = best_blended(row.candidates, blend, threshold, claim_floors)
+    return set(found) | lexical_found(row, lexical_threshold)
 
 
 def _best_threshold(
@@ -531,35 +538,54 @@ class CrossValidation:
     lexical: Scores = field(default_factory=Scores)
     semantic: Scores = field(default_factory=Scores)
     per_fold: list[tuple[float, float]] = field(default_factory=list)  # (lexical F1, semantic F1)
+    # With real-prose sentences given: semantic with per-claim floors fitted in each fold, and
+    # how many claims each fold floored.
+    floored: Scores | None = None
+    floors_per_fold: list[int] = field(default_factory=list)
 
 
 def cross_validate(
-    kb: KnowledgeBase, semantic: SemanticClaimMatcher, items: Sequence[Item], folds: int = 5
+    kb: KnowledgeBase,
+    semantic: SemanticClaimMatcher,
+    items: Sequence[Item],
+    folds: int = 5,
+    real: Sequence[Item] = (),
 ) -> CrossValidation:
     """k-fold cross-validation over every labelled item, whatever its split: each fold is
     scored with thresholds and blend fitted on the other folds only. Folds are stratified by
     kind of sentence (round-robin in id order), so each holds its share of negations and hard
-    negatives. A steadier figure than one fixed split, and no split to choose."""
+    negatives. A steadier figure than one fixed split, and no split to choose. With ``real``
+    (real-prose sentences, as for :func:`calibrated`), each fold is also scored with per-claim
+    floors fitted on those and the other folds (``floored``): what the floors cost written text."""
     if folds < 2:
         raise ValueError("cross-validation needs at least 2 folds")
     rows = features(kb, semantic, items)
+    real_rows = features(kb, semantic, real) if real else []
     fold_of: dict[str, int] = {}
     for kind in sorted({item.kind for item in items}):
         same_kind = sorted(item.id for item in items if item.kind == kind)
         fold_of.update({item_id: n % folds for n, item_id in enumerate(same_kind)})
-    result = CrossValidation(folds=folds, sentences=len(items))
+    result = CrossValidation(folds=folds, sentences=len(items), floored=Scores() if real_rows else None)
     for fold in range(folds):
         train = [row for row in rows if fold_of[row.item.id] != fold]
         held_out = [row for row in rows if fold_of[row.item.id] == fold]
         fitted = fit(train)
-        lexical, blended = Scores(), Scores()
+        threshold = fitted.semantic_threshold
+        floors = fit_claim_floors(train, real_rows, fitted.blend, threshold) if real_rows else {}
+        lexical, blended, floored = Scores(), Scores(), Scores()
         for row in held_out:
             lexical.add(row.item.claims, lexical_found(row, fitted.lexical_threshold))
             blended.add(
+                row.item.claims, semantic_found(row, fitted.blend, threshold, fitted.lexical_threshold)
+            )
+            floored.add(
                 row.item.claims,
-                semantic_found(row, fitted.blend, fitted.semantic_threshold, fitted.lexical_threshold),
+                semantic_found(row, fitted.blend, threshold, fitted.lexical_threshold, floors),
             )
         result.lexical += lexical
         result.semantic += blended
+        if result.floored is not None:
+            result.floored += floored
+            result.floors_per_fold.append(len(floors))
         result.per_fold.append((lexical.f1, blended.f1))
     return result

@@ -7,6 +7,7 @@ in-process state and nothing lost when a worker restarts:
     mediamon_feed_polls_total{outcome}         polls recorded in the fetch log
     mediamon_feeds{health}                      active / due / failing / dead
     mediamon_articles{state}                    pending / fetched / done / duplicate / failed
+    mediamon_articles_awaiting_rematch          stored under an older knowledge base than the newest
     mediamon_entity_mentions_total, mediamon_claim_matches_total
     mediamon_queue_depth{queue}                 messages waiting in each Celery queue
     mediamon_article_latency_seconds{quantile}  accepted → processed, over the last hour
@@ -56,6 +57,7 @@ class ServiceCollector(Collector):
             feeds = queries.feed_counts(session, now)
             articles = queries.article_counts_by_state(session)
             totals = queries.counts(session)
+            awaiting_rematch = queries.count_awaiting_rematch(session)
             latencies = queries.recent_article_latencies(session, now - WINDOW)
             fetches = queries.recent_poll_durations(session, now - WINDOW)
 
@@ -71,6 +73,11 @@ class ServiceCollector(Collector):
         for state in ArticleState:
             gauge.add_metric([state.value], articles.get(state.value, 0))
         yield gauge
+        yield GaugeMetricFamily(
+            "mediamon_articles_awaiting_rematch",
+            "Stored articles matched under an older knowledge base than the newest a worker runs",
+            value=awaiting_rematch,
+        )
         yield CounterMetricFamily(
             "mediamon_entity_mentions", "Entity mentions stored", value=totals["mentions"]
         )

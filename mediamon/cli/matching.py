@@ -16,7 +16,7 @@ from config.settings import Settings
 from ingest.clean import clean_text
 from matching.calibration import load_calibration, save_calibration
 from matching.claims import ClaimExplanation
-from matching.evaluation import DEFAULT_DEV_SET, ClaimReport, CrossValidation
+from matching.evaluation import DEFAULT_DEV_SET, ClaimReport, CrossValidation, Item
 from matching.matcher import Matcher, is_article
 from matching.news_corpus import DEFAULT_NEWS_CORPUS
 from matching.relevance import RelevanceModel, save_relevance_model
@@ -166,13 +166,7 @@ def evaluate(
     semantic = build_semantic(settings, kb, calibration)
     if calibrate:
         try:
-            # the per-claim floors need the real-prose training pools (read from the news corpus)
-            real = (
-                evaluation.load_real_prose(evaluation.DEFAULT_REAL_PROSE_TRAINING)
-                + [item for item in evaluation.load_real_prose() if item.split == "dev"]
-                if DEFAULT_NEWS_CORPUS.exists()
-                else []
-            )
+            real = _real_for_floors()
             calibration = evaluation.calibrated(kb, semantic, items, real)
         except ValueError as exc:
             raise fail(f"cannot calibrate on the dev split of {data}: {exc}") from exc
@@ -235,7 +229,7 @@ def evaluate(
         _print_relevance(split, semantic_matcher, settings.relevance_threshold)
     if folds:
         try:
-            _print_cross_validation(evaluation.cross_validate(kb, semantic, items, folds))
+            _print_cross_validation(evaluation.cross_validate(kb, semantic, items, folds, _real_for_floors()))
         except ValueError as exc:
             raise fail(f"cannot cross-validate on {data}: {exc}") from exc
     if stories:
@@ -245,6 +239,17 @@ def evaluate(
             console.print(format_story_report(run_story_eval()), markup=False, highlight=False)
         except FileNotFoundError as exc:
             raise fail(f"story evaluation needs the labelled pairs and the news corpus: {exc}") from exc
+
+
+def _real_for_floors() -> list[Item]:
+    """The real-prose sentences the per-claim floors are fitted on: the training pools and the
+    dev split, never the test split; none without the news corpus, which holds their text."""
+    from matching import evaluation
+
+    if not DEFAULT_NEWS_CORPUS.exists():
+        return []
+    training = evaluation.load_real_prose(evaluation.DEFAULT_REAL_PROSE_TRAINING)
+    return training + [item for item in evaluation.load_real_prose() if item.split == "dev"]
 
 
 def _fitted_relevance(settings: Settings, has_claim: Callable[[str], bool]) -> RelevanceModel:
@@ -426,4 +431,17 @@ def _print_cross_validation(result: CrossValidation) -> None:
             f"{scores.f1:.3f}",
             " ".join(f"{fold[column]:.2f}" for fold in result.per_fold),
         )
+    if result.floored is not None:
+        floored = result.floored
+        table.add_row(
+            "semantic + claim floors",
+            f"{floored.precision:.3f}",
+            f"{floored.recall:.3f}",
+            f"{floored.f1:.3f}",
+            "claims floored per fold: " + " ".join(str(n) for n in result.floors_per_fold),
+        )
     console.print(table)
+    if result.floored is None:
+        console.print(
+            f"the news corpus is not at {DEFAULT_NEWS_CORPUS}: the per-claim floors are not cross-validated"
+        )

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from mediamon.cli.common import configured_matcher, console, load_knowledge_base, load_settings, opened_store
+from schema import queries
 from services.rematch import RematchReport, rematch
 
 
@@ -31,6 +32,15 @@ def rematch_stored(
         console.print(f"… {report.articles} articles matched again", highlight=False)
 
     with opened_store(settings) as store:
+        with store.sessions() as session:
+            newest = queries.newest_kb_version(session)
+        if newest not in (None, kb.full_version):
+            # an old checkout, or a rollback: say so, since a worker still on the newer one undoes it
+            console.print(
+                f"note: workers have run a newer knowledge base ({newest}); this matches the store "
+                f"under {kb.full_version}, and any worker still on {newest} will match it back",
+                highlight=False,
+            )
         report = rematch(store.sessions, matcher, everything=everything, progress=show)
     if not report.articles:
         console.print(

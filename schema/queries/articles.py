@@ -61,6 +61,24 @@ def newest_kb_version(session: Session) -> str | None:
     return session.scalar(query)
 
 
+def count_awaiting_rematch(session: Session) -> int:
+    """Stored articles matched under another knowledge-base version than the newest a worker
+    has run (the workers' rematch backlog); 0 before any worker has recorded one."""
+    newest = newest_kb_version(session)
+    if newest is None:
+        return 0
+    query = (
+        select(func.count())
+        .select_from(Article)
+        .where(
+            Article.state == ArticleState.DONE,
+            Article.text.is_not(None),
+            or_(Article.kb_version.is_(None), Article.kb_version != newest),
+        )
+    )
+    return int(session.scalar(query) or 0)
+
+
 def stale_article_ids(
     session: Session, state: ArticleState, changed_before: datetime, limit: int
 ) -> list[int]:

@@ -38,6 +38,7 @@ from services.limits import WriteLimits
 from services.polling import FeedPoller
 from services.rematch import rematch, rematch_batch
 from services.run_once import run_once
+from services.status import store_status
 from services.wiring import WritePath
 from tests.support.corpus_site import PAGES_DIR, CorpusSite, FeedItem, Response, build_rss, load_manifest
 from tests.support.redis_keys import REDIS_URL
@@ -507,6 +508,7 @@ def test_a_worker_rematches_a_batch_unless_a_newer_knowledge_base_is_in_use(
 
     assert rematch_batch(sessions, matcher) is None, "an older worker leaves the store to the newer"
     assert set(_versions(sessions).values()) == {"0+old"}
+    assert store_status(sessions, datetime.now(UTC))["articles awaiting rematch"] == 2
 
     with sessions.begin() as session:
         session.execute(delete(KbVersion).where(KbVersion.version == "9+newer"))
@@ -516,6 +518,7 @@ def test_a_worker_rematches_a_batch_unless_a_newer_knowledge_base_is_in_use(
     assert rest is not None and rest.articles == 1
     assert set(_versions(sessions).values()) == {kb.full_version}
     assert _trend_counters(sessions) == stored_counters
+    assert store_status(sessions, datetime.now(UTC))["articles awaiting rematch"] == 0
     last = rematch_batch(sessions, matcher, batch=1)
     assert last is not None and last.articles == 0
 

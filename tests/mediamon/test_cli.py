@@ -13,12 +13,15 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from config.settings import DEFAULT_KB_PATH
 from matching.kb import load_kb
+from schema.db import make_engine, make_session_factory
+from schema.models import KbVersion
 from tests.support.cli import (
     clean_env,
     console_script,
@@ -337,6 +340,16 @@ def test_rematch_matches_stored_articles_again_only_when_asked_or_stale(env, sit
     assert re.search(
         r"matched [1-9]\d* stored articles again under knowledge base \S+: \d+ claim", everything.stdout
     )
+
+    # a worker of a newer knowledge base has run since (a rollback, or an old checkout here)
+    engine = make_engine(env["MEDIAMON_DATABASE_URL"])
+    with make_session_factory(engine).begin() as session:
+        session.add(KbVersion(version="9+newer", first_seen_at=datetime.now(UTC) + timedelta(minutes=1)))
+    engine.dispose()
+    behind = mediamon(env, "rematch")
+    assert behind.returncode == 0, behind.stderr
+    assert "workers have run a newer knowledge base (9+newer)" in behind.stdout, behind.stdout
+    assert "nothing to do" in behind.stdout  # the store is current for this knowledge base
 
 
 @pytest.mark.parametrize("module", ["mediamon", "mediamon.cli"])

@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import CollectorRegistry
 
 from ingest.outcomes import PollOutcome
-from schema.models import Article, ArticleState, Feed, FetchLog
+from schema.models import Article, ArticleState, Feed, FetchLog, KbVersion
 from tests.support.redis_keys import redis_namespace
 from workers.metrics import ServiceCollector
 
@@ -81,8 +81,11 @@ def test_metrics_reflect_the_store_and_the_queues(sessions, scrape):
                     processed_at=NOW - timedelta(minutes=10 - 2 * i)
                     if state != ArticleState.PENDING
                     else None,
+                    text="stored text" if state == ArticleState.DONE else None,
+                    kb_version=("0+old", "1+new")[i] if state == ArticleState.DONE else None,
                 )
             )
+        session.add(KbVersion(version="1+new"))  # the newest a worker runs: one article is behind
 
     metrics = scrape()
 
@@ -92,6 +95,7 @@ def test_metrics_reflect_the_store_and_the_queues(sessions, scrape):
     assert metrics[("mediamon_feeds", (("health", "failing"),))] == 1
     assert metrics[("mediamon_articles", (("state", "done"),))] == 2
     assert metrics[("mediamon_articles", (("state", "pending"),))] == 1
+    assert metrics[("mediamon_articles_awaiting_rematch", ())] == 1
     assert metrics[("mediamon_queue_depth", (("queue", "fetch"),))] == 3
     assert metrics[("mediamon_queue_depth", (("queue", "extract"),))] == 0
     assert metrics[("mediamon_feed_fetch_seconds", (("quantile", "0.5"),))] == pytest.approx(0.3)
