@@ -76,8 +76,14 @@ class Matcher:
         threshold: float = 0.55,
         relevance_model: RelevanceModel | None = None,
         claim_min_relevance: float = 0.0,
+        version: str | None = None,
     ) -> None:
         self.kb = kb
+        # What a stored article records it was matched with (``Article.kb_version``): the
+        # knowledge base's version, and from ``services.wiring.build_matcher`` also a digest of
+        # the calibration, relevance model and settings, so a change to any of them reaches
+        # stored articles through the workers' rematch (``services.rematch``).
+        self.version = version or kb.full_version
         self.relevance_model = relevance_model
         self.claim_min_relevance = claim_min_relevance
         self.entities = EntityMatcher(kb)

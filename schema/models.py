@@ -191,6 +191,8 @@ class Article(Base):
     relevance: Mapped[float | None] = mapped_column(Float)
     # The story this article tells: the id of the story's first article (its own id if first).
     story_id: Mapped[int | None] = mapped_column(ForeignKey("article.id", ondelete="SET NULL"), index=True)
+    # The matcher it was matched with (``Matcher.version``): the knowledge base's version and a
+    # digest of the calibration, relevance model and matching settings.
     kb_version: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Last change of any kind: the sweeper measures "stuck" from here, not from creation.
@@ -245,7 +247,8 @@ class Claim(Base):
 
 
 class KbVersion(Base):
-    """A knowledge-base version a worker has matched with, and when one first did. Stored
+    """A matcher version (``Matcher.version``: knowledge base, calibration, relevance model,
+    settings) a worker has matched with, and when one first did. Stored
     articles are brought up to the newest (``services.rematch``); a worker of an older version
     still running during a rollout sees it is not the newest and leaves them alone."""
 

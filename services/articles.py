@@ -205,7 +205,7 @@ class ArticleProcessor:
                 fetched.content.decode("utf-8", "replace") if self.limits.keep_raw_html else None
             )
             article.content_hash = fingerprint
-            article.kb_version = self.matcher.kb.full_version
+            article.kb_version = self.matcher.version
             article.state, article.error = ArticleState.DONE, None
             article.processed_at = self.clock()
             writes.replace_matches(session, article, result)

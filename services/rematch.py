@@ -1,12 +1,14 @@
 """Matching stored articles again after the knowledge base, the frames or the calibration changed.
 
-An article keeps the matches of the matcher that stored it (``Article.kb_version``). Trend
-reports, search and the dashboard read those matches, so a better matcher reaches them only
-when the stored text is matched again: :func:`rematch` does that, in batches of one
-transaction each, for the articles stored under another knowledge-base version (or all of
-them). Matches, mentions, relevance and the trend rollup are replaced together
-(``schema.writes.replace_matches``); ``processed_at`` is left alone, so alert and digest
-windows, which are keyed on it, never see an old article as new: nothing is sent twice.
+An article keeps the matches of the matcher that stored it, and that matcher's version
+(``Article.kb_version``: the knowledge base's version and, from ``build_matcher``, a digest of
+the calibration, relevance model and matching settings: ``Matcher.version``). Trend reports,
+search and the dashboard read those matches, so a better matcher reaches them only when the
+stored text is matched again: :func:`rematch` does that, in batches of one transaction each,
+for the articles stored under another version (or all of them). Matches, mentions,
+relevance and the trend rollup are replaced together (``schema.writes.replace_matches``);
+``processed_at`` is left alone, so alert and digest windows, which are keyed on it, never
+see an old article as new: nothing is sent twice.
 """
 
 from __future__ import annotations
@@ -39,15 +41,15 @@ def rematch(
     batch: int = BATCH,
     progress: Callable[[RematchReport], None] = lambda _report: None,
 ) -> RematchReport:
-    """Match stored articles again: those stored under another knowledge-base version, or with
-    ``everything`` all of them (after a calibration or relevance-model change, which the
-    version does not cover). Safe to stop and run again: each batch commits with the version it
+    """Match stored articles again: those stored under another matcher version, or with
+    ``everything`` all of them (after a change to matching code, which the version does not
+    cover). Safe to stop and run again: each batch commits with the version it
     was matched under, and a second run finds nothing left to do."""
     report = RematchReport()
     after = 0
     while True:
         with sessions.begin() as session:
-            version = None if everything else matcher.kb.full_version
+            version = None if everything else matcher.version
             articles = queries.articles_to_rematch(session, version, after, batch)
             if not articles:
                 return report
@@ -59,7 +61,7 @@ def rematch(
 def rematch_batch(
     sessions: sessionmaker[Session], matcher: Matcher, batch: int = BATCH
 ) -> RematchReport | None:
-    """One batch of the articles stored under another knowledge-base version, matched again in
+    """One batch of the articles stored under another matcher version, matched again in
     one transaction: what a worker does between other work (``workers.tasks.rematch_stale``).
 
     None, touching nothing, when a newer version than the matcher's has been seen: during a
@@ -67,7 +69,7 @@ def rematch_batch(
     matching back what those matched. The rows are locked and locked ones skipped, so several
     workers at once take disjoint batches. A report of ``batch`` articles means more may wait.
     """
-    version = matcher.kb.full_version
+    version = matcher.version
     report = RematchReport()
     with sessions.begin() as session:
         if queries.newest_kb_version(session) not in (None, version):
@@ -85,6 +87,6 @@ def _match_again(
         report.claims_before += len(article.claim_matches)
         result = matcher.match(article.text or "")
         writes.replace_matches(session, article, result)
-        article.kb_version = matcher.kb.full_version
+        article.kb_version = matcher.version
         report.articles += 1
         report.claims_after += len(result.claims)

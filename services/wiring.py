@@ -8,11 +8,14 @@ importing each other.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import redis
@@ -77,7 +80,26 @@ def build_matcher(settings: Settings, kb: KnowledgeBase | None = None) -> Matche
         threshold=threshold,
         relevance_model=relevance_model,
         claim_min_relevance=settings.claim_min_relevance,
+        version=matcher_version(settings, kb),
     )
+
+
+def matcher_version(settings: Settings, kb: KnowledgeBase) -> str:
+    """The knowledge base's version and a digest of everything else that decides matches: the
+    method, thresholds, the calibration and relevance-model files (``1+3f2a…/9c41d0e2``)."""
+    decides = {
+        "method": settings.claim_method,
+        "threshold": settings.claim_threshold,
+        "claim_min_relevance": settings.claim_min_relevance,
+        "calibration": _file_digest(settings.calibration_path),
+        "relevance": _file_digest(settings.relevance_model_path),
+    }
+    digest = hashlib.sha256(json.dumps(decides, sort_keys=True).encode()).hexdigest()[:8]
+    return f"{kb.full_version}/{digest}"
+
+
+def _file_digest(path: Path) -> str | None:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
 
 
 def build_semantic(settings: Settings, kb: KnowledgeBase, calibration: Calibration) -> SemanticClaimMatcher:

@@ -106,7 +106,7 @@ def _services() -> WritePath:
     lease = LeasePolicy(settings.article_lease_s, settings.article_heartbeat_s)
     built = replace(built, articles=replace(built.articles, lease=lease))
     # Matches reference the entity and claim rows of this knowledge-base version.
-    sync_kb(built.articles.sessions, built.articles.matcher.kb)
+    sync_kb(built.articles.sessions, built.articles.matcher.kb, built.articles.matcher.version)
     return built
 
 
@@ -220,7 +220,7 @@ def rematch_stale() -> int:
     if report is None:
         log.info(
             "rematch skipped: a newer knowledge base than %s is in use",
-            services.articles.matcher.kb.full_version,
+            services.articles.matcher.version,
         )
         return 0
     if report.articles:

@@ -16,8 +16,8 @@ def rematch_stored(
         bool,
         typer.Option(
             "--all",
-            help="every stored article, not only those matched under another knowledge-base version "
-            "(after a calibration or relevance-model change)",
+            help="every stored article, not only those matched under another matcher version "
+            "(knowledge base, calibration, relevance model, settings): after a matching-code change",
         ),
     ] = False,
 ) -> None:
@@ -34,21 +34,19 @@ def rematch_stored(
     with opened_store(settings) as store:
         with store.sessions() as session:
             newest = queries.newest_kb_version(session)
-        if newest not in (None, kb.full_version):
+        if newest not in (None, matcher.version):
             # an old checkout, or a rollback: say so, since a worker still on the newer one undoes it
             console.print(
                 f"note: workers have run a newer knowledge base ({newest}); this matches the store "
-                f"under {kb.full_version}, and any worker still on {newest} will match it back",
+                f"under {matcher.version}, and any worker still on {newest} will match it back",
                 highlight=False,
             )
         report = rematch(store.sessions, matcher, everything=everything, progress=show)
     if not report.articles:
-        console.print(
-            f"nothing to do: every stored article is matched under knowledge base {kb.full_version}"
-        )
+        console.print(f"nothing to do: every stored article is matched under {matcher.version}")
         return
     console.print(
-        f"matched {report.articles} stored articles again under knowledge base {kb.full_version}: "
+        f"matched {report.articles} stored articles again under {matcher.version}: "
         f"{report.claims_before} claim matches before, {report.claims_after} now",
         highlight=False,
     )

@@ -66,6 +66,8 @@ def test_worker_and_two_beats_poll_each_feed_once_and_store_every_article(
 
         # A knowledge-base deploy: the store holds the seed article as an older matcher left it.
         # The worker's beat-run rematch brings it to the running version, with its claims back.
+        stored_version = seed_article.kb_version  # the worker's matcher version
+        assert stored_version is not None and stored_version.startswith(kb.full_version + "/")
         with sessions.begin() as session:
             stale = session.get_one(Article, seed_article.id)
             writes.replace_matches(session, stale, MatchResult([], [], 0.0))
@@ -73,7 +75,7 @@ def test_worker_and_two_beats_poll_each_feed_once_and_store_every_article(
 
         def rematched() -> bool:
             with sessions() as session:
-                return session.get_one(Article, seed_article.id).kb_version == kb.full_version
+                return session.get_one(Article, seed_article.id).kb_version == stored_version
 
         wait_for(rematched, 120, "the stale article matched again", tmp_path)
         with sessions() as session:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from config.settings import Settings
+from config.settings import DEFAULT_CALIBRATION_PATH, DEFAULT_KB_PATH, Settings
+from matching.kb import load_kb
 from services.limits import WriteLimits
-from services.wiring import fetch_policy, write_limits
+from services.wiring import fetch_policy, matcher_version, write_limits
 
 
 def test_every_write_limit_comes_from_its_setting():
@@ -44,3 +45,25 @@ def _other(value: object) -> object:
     if isinstance(value, int):
         return value + 3
     raise AssertionError(f"no other value for {value!r}")
+
+
+def test_the_matcher_version_changes_with_what_decides_matches_and_only_with_it(tmp_path):
+    kb = load_kb(DEFAULT_KB_PATH)
+    calibration = tmp_path / "calibration.json"
+    calibration.write_bytes(DEFAULT_CALIBRATION_PATH.read_bytes())
+    base = Settings(claim_method="lexical", calibration_path=calibration)
+    version = matcher_version(base, kb)
+    assert version.startswith(kb.full_version + "/")
+    assert matcher_version(Settings(claim_method="lexical", calibration_path=calibration), kb) == version
+    # unrelated settings leave it alone: stored articles are not matched again for them
+    assert matcher_version(base.model_copy(update={"fetch_workers": 3}), kb) == version
+    changed = {
+        matcher_version(base.model_copy(update={"claim_method": "semantic"}), kb),
+        matcher_version(base.model_copy(update={"claim_threshold": 0.5}), kb),
+        matcher_version(base.model_copy(update={"claim_min_relevance": 0.3}), kb),
+        matcher_version(base.model_copy(update={"relevance_model_path": tmp_path / "none.json"}), kb),
+    }
+    calibration.write_text(calibration.read_text().replace('"semantic"', '"semantic" ', 1))
+    changed.add(matcher_version(base, kb))
+    assert version not in changed and len(changed) == 5
+    assert len(version) <= 64  # it fits Article.kb_version
