@@ -21,6 +21,7 @@ from mediamon.cli.common import (
     load_settings,
     opened_store,
 )
+from schema import queries
 from services.failures import FailureGroup
 from services.feeds import feeds_for_run
 from services.limits import utc_now
@@ -56,7 +57,15 @@ def run(
                 lambda ids, progress: run_once(parts.poller, parts.articles, ids, progress), chosen.feed_ids
             )
         failures = run_failures(st.sessions, chosen.feed_ids, started)
+        with st.sessions() as session:
+            behind = queries.count_awaiting_rematch(session)
     _print_summary(summary, failures)
+    if behind:  # no Celery worker here to bring them up to date: say so, once per run
+        console.print(
+            f"{behind} stored article(s) were matched under another matcher version (knowledge base, "
+            "calibration or settings): `mediamon rematch` matches them again",
+            highlight=False,
+        )
 
 
 def _run_with_progress(run_once: Any, feed_ids: list[int]) -> RunSummary:

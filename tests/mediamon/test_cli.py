@@ -330,7 +330,8 @@ def test_the_installed_console_script_starts(tmp_path):
 def test_rematch_matches_stored_articles_again_only_when_asked_or_stale(env, site, tmp_path):
     feeds = tmp_path / "feeds.txt"
     feeds.write_text(f"{site.url('/feeds/corpus.rss?n=3')}\n")
-    assert mediamon(env, "run", "--once", "--feeds", str(feeds)).returncode == 0
+    first = mediamon(env, "run", "--once", "--feeds", str(feeds))
+    assert first.returncode == 0 and "mediamon rematch" not in first.stdout, first.stdout
 
     current = mediamon(env, "rematch")
     everything = mediamon(env, "rematch", "--all")
@@ -344,6 +345,11 @@ def test_rematch_matches_stored_articles_again_only_when_asked_or_stale(env, sit
     with make_session_factory(engine).begin() as session:
         session.add(KbVersion(version="9+newer", first_seen_at=datetime.now(UTC) + timedelta(minutes=1)))
     engine.dispose()
+    # the one-shot run has no worker to match stored articles again: it says how many wait
+    again = mediamon(env, "run", "--once", "--feeds", str(feeds))
+    assert again.returncode == 0, again.stderr
+    assert re.search(r"[1-9]\d* stored article\(s\) were matched under another matcher version", again.stdout)
+    assert "mediamon rematch" in again.stdout
     behind = mediamon(env, "rematch")
     assert behind.returncode == 0, behind.stderr
     assert "workers have run a newer knowledge base (9+newer)" in behind.stdout, behind.stdout
