@@ -51,7 +51,9 @@ def articles_to_rematch(
     if other_than is not None:
         query = query.where(or_(Article.kb_version.is_(None), Article.kb_version != other_than))
     if lock:
-        query = query.with_for_update(of=Article, skip_locked=True)
+        # NO KEY UPDATE: rows pointing at a locked article (a duplicate of it, a story member)
+        # can still be written meanwhile; two rematches still exclude each other.
+        query = query.with_for_update(of=Article, skip_locked=True, key_share=True)
     return list(session.scalars(query))
 
 
