@@ -13,8 +13,9 @@ see an old article as new: nothing is sent twice.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,15 +23,18 @@ from matching.matcher import Matcher
 from schema import queries, writes
 from schema.models import Article
 
+log = logging.getLogger("mediamon.rematch")
+
 #: Articles matched per transaction: a crash loses at most one batch's work, never a match.
 BATCH = 100
 
 
 @dataclass
 class RematchReport:
-    articles: int = 0  # articles matched again
+    articles: int = 0  # articles taken (matched again, or failed)
     claims_before: int = 0  # claim matches they held before
     claims_after: int = 0  # and hold now
+    failed: list[int] = field(default_factory=list)  # ids the matcher failed on (matches kept)
 
 
 def rematch(
@@ -82,11 +86,21 @@ def rematch_batch(
 def _match_again(
     session: Session, matcher: Matcher, articles: Sequence[Article], report: RematchReport
 ) -> None:
-    """Replace the articles' matches with ``matcher``'s; their ``processed_at`` stays (see above)."""
+    """Replace the articles' matches with ``matcher``'s; their ``processed_at`` stays (see above).
+
+    A text the matcher fails on keeps the matches it has, is logged, and is marked with the
+    version all the same: left stale, it would be taken again by every batch, and a batch that
+    always comes back full would enqueue the next one for ever."""
     for article in articles:
-        report.claims_before += len(article.claim_matches)
-        result = matcher.match(article.text or "")
-        writes.replace_matches(session, article, result)
-        article.kb_version = matcher.version
         report.articles += 1
+        report.claims_before += len(article.claim_matches)
+        article.kb_version = matcher.version
+        try:
+            result = matcher.match(article.text or "")
+        except Exception:  # matching is computation only: nothing here is a database error
+            log.exception("matching article %d again failed; its stored matches are kept", article.id)
+            report.failed.append(article.id)
+            report.claims_after += len(article.claim_matches)
+            continue
+        writes.replace_matches(session, article, result)
         report.claims_after += len(result.claims)

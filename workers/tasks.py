@@ -225,7 +225,11 @@ def rematch_stale() -> int:
         return 0
     if report.articles:
         log.info(
-            "rematch articles=%d claims %d -> %d", report.articles, report.claims_before, report.claims_after
+            "rematch articles=%d claims %d -> %d failed=%s",
+            report.articles,
+            report.claims_before,
+            report.claims_after,
+            report.failed,
         )
     if report.articles == BATCH:
         _signal(rematch_stale)

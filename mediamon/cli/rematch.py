@@ -50,3 +50,10 @@ def rematch_stored(
         f"{report.claims_before} claim matches before, {report.claims_after} now",
         highlight=False,
     )
+    if report.failed:
+        console.print(
+            f"{len(report.failed)} of them could not be matched again and keep their stored matches "
+            f"(ids {', '.join(map(str, report.failed[:20]))}{' …' if len(report.failed) > 20 else ''}; "
+            "the log says why)",
+            highlight=False,
+        )

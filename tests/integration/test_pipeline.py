@@ -549,3 +549,40 @@ def test_workers_rematching_at_once_take_disjoint_batches(pg_sessions, kb, site,
     report = rematch_batch(pg_sessions, pipeline.articles.matcher)
     assert report is not None and report.articles == 1
     assert {_versions(pg_sessions)[i] for i in (first_id, second_id)} == {kb.full_version}
+
+
+class _FailsOn(Matcher):
+    """A matcher that cannot take one text (as a new matcher might meet a hostile page)."""
+
+    def __init__(self, kb: KnowledgeBase, text: str) -> None:
+        super().__init__(kb)
+        self._text = text
+
+    def match(self, text: str) -> MatchResult:
+        if text == self._text:
+            raise ValueError("a text this matcher cannot take")
+        return super().match(text)
+
+
+def test_an_article_the_matcher_fails_on_keeps_its_matches_and_does_not_hold_up_the_rest(
+    sessions, kb, site, make_pipeline
+):
+    serve_seed_and_off_theme_feed(site, kb)
+    pipeline = make_pipeline(sessions, kb)
+    run_once(pipeline.poller, pipeline.articles, [add_feed(sessions, site.url("/feeds/theme.rss"))])
+    with sessions.begin() as session:
+        articles = session.scalars(select(Article).order_by(Article.id)).all()
+        for article in articles:
+            article.kb_version = "0+old"
+        hostile = next(a for a in articles if a.claim_matches)
+        hostile_id, text, kept = hostile.id, hostile.text or "", len(hostile.claim_matches)
+
+    report = rematch_batch(sessions, _FailsOn(kb, text), batch=2)
+
+    assert report is not None and report.articles == 2 and report.failed == [hostile_id]
+    with sessions() as session:
+        claims = session.scalars(select(ClaimMatch).where(ClaimMatch.article_id == hostile_id)).all()
+    assert len(claims) == kept, "its stored matches are kept"
+    assert set(_versions(sessions).values()) == {kb.full_version}, "and it is not taken again"
+    again = rematch_batch(sessions, _FailsOn(kb, text), batch=2)
+    assert again is not None and again.articles == 0  # so a full batch never loops on it
