@@ -86,9 +86,10 @@ class Settings(BaseSettings):
     article_lease_s: float = Field(default=60.0, gt=0)
     article_heartbeat_s: float = Field(default=20.0, gt=0)
     delivery_interval_s: float = Field(default=60.0, gt=0)  # digests and alert windows are checked
-    # Stored articles matched under an older knowledge base are matched again by the workers,
-    # a batch per rematch_interval_s (more at once while a batch comes back full): a KB deploy
-    # reaches trend reports and search without anyone running `mediamon rematch`.
+    # Stored articles matched under an older matcher version (knowledge base, calibration,
+    # relevance model, settings) are matched again by the workers, a batch per
+    # rematch_interval_s (more at once while a batch comes back full): a deploy reaches trend
+    # reports and search without anyone running `mediamon rematch`.
     rematch_interval_s: float = Field(default=300.0, gt=0)
 
     # Delivery: alerts and digests. No SMTP URL means messages are written as .eml files into

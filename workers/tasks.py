@@ -11,7 +11,7 @@ An article's way through the queues::
     extract_article     (extract, CPU) clean, match, store
     sweep_stale_articles (maintenance) re-enqueue articles whose worker died (lease run out)
                                        and pending/fetched rows whose message was lost
-    rematch_stale       (maintenance)  match stored articles of an older KB version again,
+    rematch_stale       (maintenance)  match stored articles of an older matcher version again,
                                        a batch a run                → rematch_stale while full
 
 Every task is idempotent: a redelivered ``poll_feed`` inserts nothing twice (unique canonical
@@ -212,14 +212,14 @@ def sweep_stale_articles(older_than_s: int = 900, limit: int = 5000) -> int:
     name="workers.tasks.rematch_stale", ignore_result=True, time_limit=900, soft_time_limit=800, **RETRY
 )
 def rematch_stale() -> int:
-    """Match one batch of stored articles again that an older knowledge base matched (see
+    """Match one batch of stored articles again that an older matcher version matched (see
     ``services.rematch.rematch_batch``); a full batch enqueues the next at once, so a backlog
     drains as fast as the maintenance workers go, not one batch per beat."""
     services = _services()  # syncs the KB first: records this worker's version
     report = rematch_batch(services.articles.sessions, services.articles.matcher)
     if report is None:
         log.info(
-            "rematch skipped: a newer knowledge base than %s is in use",
+            "rematch skipped: a newer matcher version than %s is in use",
             services.articles.matcher.version,
         )
         return 0

@@ -37,7 +37,7 @@ def rematch_stored(
         if newest not in (None, matcher.version):
             # an old checkout, or a rollback: say so, since a worker still on the newer one undoes it
             console.print(
-                f"note: workers have run a newer knowledge base ({newest}); this matches the store "
+                f"note: workers have run a newer matcher version ({newest}); this matches the store "
                 f"under {matcher.version}, and any worker still on {newest} will match it back",
                 highlight=False,
             )

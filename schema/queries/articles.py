@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from schema.models import Article, ArticleState, ClaimMatch, KbVersion, Mention
@@ -33,23 +33,30 @@ def pending_article_urls(session: Session, feed_ids: Sequence[int]) -> list[tupl
     return [(article_id, url) for article_id, url in session.execute(query)]
 
 
+def _rematchable(other_than: str | None) -> list[ColumnElement[bool]]:
+    """Stored articles (done, with their text) matched under a matcher version other than
+    ``other_than`` (None: every stored article): what rematch takes and status counts."""
+    conditions = [Article.state == ArticleState.DONE, Article.text.is_not(None)]
+    if other_than is not None:
+        conditions.append(or_(Article.kb_version.is_(None), Article.kb_version != other_than))
+    return conditions
+
+
 def articles_to_rematch(
     session: Session, other_than: str | None, after_id: int, limit: int, *, lock: bool = False
 ) -> list[Article]:
-    """Stored articles (done, with their text) past ``after_id``, in id order, with their claim
-    matches: those matched under a knowledge-base version other than ``other_than`` (None: all).
+    """Stored articles past ``after_id``, in id order, with their claim matches: those matched
+    under a matcher version other than ``other_than`` (None: all).
     With ``lock``, the rows are locked for the transaction and those another transaction holds
     are skipped (PostgreSQL; SQLite has one writer at a time anyway), so workers rematching at
     once take disjoint batches."""
     query = (
         select(Article)
-        .where(Article.state == ArticleState.DONE, Article.text.is_not(None), Article.id > after_id)
+        .where(*_rematchable(other_than), Article.id > after_id)
         .options(selectinload(Article.claim_matches))
         .order_by(Article.id)
         .limit(limit)
     )
-    if other_than is not None:
-        query = query.where(or_(Article.kb_version.is_(None), Article.kb_version != other_than))
     if lock:
         # NO KEY UPDATE: rows pointing at a locked article (a duplicate of it, a story member)
         # can still be written meanwhile; two rematches still exclude each other.
@@ -58,26 +65,18 @@ def articles_to_rematch(
 
 
 def newest_kb_version(session: Session) -> str | None:
-    """The knowledge-base version most recently seen first by a worker (None before any)."""
+    """The matcher version most recently seen first by a worker (None before any)."""
     query = select(KbVersion.version).order_by(KbVersion.first_seen_at.desc(), KbVersion.version).limit(1)
     return session.scalar(query)
 
 
 def count_awaiting_rematch(session: Session) -> int:
-    """Stored articles matched under another knowledge-base version than the newest a worker
-    has run (the workers' rematch backlog); 0 before any worker has recorded one."""
+    """Stored articles matched under another matcher version than the newest a worker has run
+    (the workers' rematch backlog); 0 before any worker has recorded one."""
     newest = newest_kb_version(session)
     if newest is None:
         return 0
-    query = (
-        select(func.count())
-        .select_from(Article)
-        .where(
-            Article.state == ArticleState.DONE,
-            Article.text.is_not(None),
-            or_(Article.kb_version.is_(None), Article.kb_version != newest),
-        )
-    )
+    query = select(func.count()).select_from(Article).where(*_rematchable(newest))
     return int(session.scalar(query) or 0)
 
 

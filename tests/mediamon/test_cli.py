@@ -352,7 +352,7 @@ def test_rematch_matches_stored_articles_again_only_when_asked_or_stale(env, sit
     assert "mediamon rematch" in again.stdout
     behind = mediamon(env, "rematch")
     assert behind.returncode == 0, behind.stderr
-    assert "workers have run a newer knowledge base (9+newer)" in behind.stdout, behind.stdout
+    assert "workers have run a newer matcher version (9+newer)" in behind.stdout, behind.stdout
     assert "nothing to do" in behind.stdout  # the store is current for this knowledge base
 
 
