@@ -27,7 +27,7 @@ from config.settings import Settings
 from matching.kb import load_kb
 from schema.db import make_engine, make_session_factory, upgrade_database
 from services.knowledge import sync_kb
-from services.rematch import BATCH, rematch_batch
+from services.rematch import BATCH, announce_worker_version, rematch_batch
 from services.wiring import build_matcher
 from tests.support.news import news
 from tests.support.stored import store_matched
@@ -55,7 +55,7 @@ def run(url: str, count: int) -> None:
         article.url: article for article in sorted(news(), key=lambda article: article.id, reverse=True)
     }
     chosen = sorted(by_url.values(), key=lambda article: article.id)[:count]  # one per URL, as stored
-    sync_kb(sessions, kb, "0+older")  # the version an older worker recorded
+    sync_kb(sessions, kb)
     with sessions.begin() as session:
         for article in chosen:
             store_matched(session, article).kb_version = "0+older"
@@ -63,7 +63,7 @@ def run(url: str, count: int) -> None:
 
     started = time.perf_counter()
     matcher = build_matcher(settings, kb)
-    sync_kb(sessions, kb, matcher.version)  # what a worker does when it starts
+    announce_worker_version(sessions, matcher)  # what a worker does when it starts
     print(
         f"matcher {matcher.version} ({settings.claim_method}) built in {time.perf_counter() - started:.1f} s"
     )

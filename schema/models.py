@@ -248,7 +248,7 @@ class Claim(Base):
 
 class KbVersion(Base):
     """A matcher version (``Matcher.version``: knowledge base, calibration, relevance model,
-    settings) a worker has matched with, and when one first did. Stored
+    settings) a worker has run, and when one first did (workers only: ``services.rematch``). Stored
     articles are brought up to the newest (``services.rematch``); a worker of an older version
     still running during a rollout sees it is not the newest and leaves them alone."""
 

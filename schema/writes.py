@@ -68,13 +68,11 @@ def add_pending_articles(session: Session, feed_id: int, rows: Sequence[dict[str
     return sorted(session.scalars(statement))
 
 
-def sync_kb(session: Session, kb: KnowledgeBase, version: str | None = None) -> None:
+def sync_kb(session: Session, kb: KnowledgeBase) -> None:
     """Make the entity and claim tables mirror the knowledge-base file.
 
     An upsert (safe when several worker processes start at once); rows are never deleted,
-    so matches stored under an older version keep their references. ``version`` (the matcher's,
-    ``Matcher.version``; the knowledge base's own if not given) is recorded with when it was
-    first seen (``KbVersion``), which tells stored articles' rematch which is the newest.
+    so matches stored under an older version keep their references.
     """
     entities = [{"id": e.id, "name": e.name, "type": e.type, "aliases": list(e.aliases)} for e in kb.entities]
     claims = [
@@ -87,8 +85,12 @@ def sync_kb(session: Session, kb: KnowledgeBase, version: str | None = None) -> 
         statement = insert_for(session, model).values(rows)
         updates = {name: statement.excluded[name] for name in rows[0] if name != "id"}
         session.execute(statement.on_conflict_do_update(index_elements=["id"], set_=updates))
-    # First seen is kept: a worker of an older version restarting mid-rollout stays older.
-    seen = insert_for(session, KbVersion).values(version=version or kb.full_version)
+
+
+def record_worker_version(session: Session, version: str) -> None:
+    """A worker runs matcher ``version`` (``KbVersion``). The first time is kept: a worker of an
+    older version restarting mid-rollout stays older."""
+    seen = insert_for(session, KbVersion).values(version=version)
     session.execute(seen.on_conflict_do_nothing(index_elements=["version"]))
 
 

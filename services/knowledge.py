@@ -8,8 +8,7 @@ from matching.kb import KnowledgeBase
 from schema import writes
 
 
-def sync_kb(sessions: sessionmaker[Session], kb: KnowledgeBase, version: str | None = None) -> None:
-    """Mirror the knowledge base into the entity and claim tables (an upsert, safe to repeat),
-    and record ``version`` (the matcher's) as seen."""
+def sync_kb(sessions: sessionmaker[Session], kb: KnowledgeBase) -> None:
+    """Mirror the knowledge base into the entity and claim tables (an upsert, safe to repeat)."""
     with sessions.begin() as session:
-        writes.sync_kb(session, kb, version)
+        writes.sync_kb(session, kb)

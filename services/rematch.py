@@ -62,6 +62,13 @@ def rematch(
         progress(report)
 
 
+def announce_worker_version(sessions: sessionmaker[Session], matcher: Matcher) -> None:
+    """Record that a worker runs ``matcher``'s version, when it starts. Only workers take part:
+    a one-shot run or a CLI against the same database never makes its version the newest."""
+    with sessions.begin() as session:
+        writes.record_worker_version(session, matcher.version)
+
+
 def rematch_batch(
     sessions: sessionmaker[Session], matcher: Matcher, batch: int = BATCH
 ) -> RematchReport | None:

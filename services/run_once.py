@@ -43,7 +43,7 @@ def run_once(
 ) -> RunSummary:
     """Poll ``feed_ids`` and process every pending article of theirs; returns what happened."""
     summary = RunSummary()
-    sync_kb(articles.sessions, articles.matcher.kb, articles.matcher.version)
+    sync_kb(articles.sessions, articles.matcher.kb)
     notify = progress or (lambda kind, item: None)
     with ThreadPoolExecutor(max_workers=articles.limits.fetch_workers, thread_name_prefix="fetch") as pool:
         pages = _HostTurns(pool, articles.fetch, articles.limits.per_host_concurrency)

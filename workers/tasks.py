@@ -45,7 +45,7 @@ from matching.matcher import Matcher
 from schema.models import ArticleState
 from services.knowledge import sync_kb
 from services.leases import LeasePolicy
-from services.rematch import BATCH, rematch_batch
+from services.rematch import BATCH, announce_worker_version, rematch_batch
 from services.wiring import (
     Delivery,
     Store,
@@ -106,7 +106,8 @@ def _services() -> WritePath:
     lease = LeasePolicy(settings.article_lease_s, settings.article_heartbeat_s)
     built = replace(built, articles=replace(built.articles, lease=lease))
     # Matches reference the entity and claim rows of this knowledge-base version.
-    sync_kb(built.articles.sessions, built.articles.matcher.kb, built.articles.matcher.version)
+    sync_kb(built.articles.sessions, built.articles.matcher.kb)
+    announce_worker_version(built.articles.sessions, built.articles.matcher)  # for rematch_stale
     return built
 
 
@@ -215,7 +216,7 @@ def rematch_stale() -> int:
     """Match one batch of stored articles again that an older matcher version matched (see
     ``services.rematch.rematch_batch``); a full batch enqueues the next at once, so a backlog
     drains as fast as the maintenance workers go, not one batch per beat."""
-    services = _services()  # syncs the KB first: records this worker's version
+    services = _services()  # announces this worker's version first
     report = rematch_batch(services.articles.sessions, services.articles.matcher)
     if report is None:
         log.info(

@@ -58,7 +58,7 @@ def run(
             )
         failures = run_failures(st.sessions, chosen.feed_ids, started)
         with st.sessions() as session:
-            behind = queries.count_awaiting_rematch(session)
+            behind = queries.count_awaiting_rematch(session, matcher.version)
     _print_summary(summary, failures)
     if behind:  # no Celery worker here to bring them up to date: say so, once per run
         console.print(

@@ -70,13 +70,13 @@ def newest_kb_version(session: Session) -> str | None:
     return session.scalar(query)
 
 
-def count_awaiting_rematch(session: Session) -> int:
-    """Stored articles matched under another matcher version than the newest a worker has run
-    (the workers' rematch backlog); 0 before any worker has recorded one."""
-    newest = newest_kb_version(session)
-    if newest is None:
+def count_awaiting_rematch(session: Session, version: str | None = None) -> int:
+    """Stored articles matched under another matcher version than ``version``, or with None
+    than the newest a worker runs (the workers' rematch backlog; 0 before any worker ran)."""
+    behind = version or newest_kb_version(session)
+    if behind is None:
         return 0
-    query = select(func.count()).select_from(Article).where(*_rematchable(newest))
+    query = select(func.count()).select_from(Article).where(*_rematchable(behind))
     return int(session.scalar(query) or 0)
 
 

@@ -36,7 +36,7 @@ from services.articles import ArticleProcessor
 from services.knowledge import sync_kb
 from services.limits import WriteLimits
 from services.polling import FeedPoller
-from services.rematch import rematch, rematch_batch
+from services.rematch import announce_worker_version, rematch, rematch_batch
 from services.run_once import run_once
 from services.status import store_status
 from services.wiring import WritePath
@@ -501,7 +501,7 @@ def test_a_worker_rematches_a_batch_unless_a_newer_knowledge_base_is_in_use(
     stored_counters = _trend_counters(sessions)
     stale = _make_stale(sessions)
     assert len(stale) == 2
-    sync_kb(sessions, kb)  # what a worker does when it starts: records its version
+    announce_worker_version(sessions, matcher)  # what a worker does when it starts
     # a worker of a newer knowledge base has started since (a rollout under way)
     with sessions.begin() as session:
         session.add(KbVersion(version="9+newer", first_seen_at=datetime.now(UTC) + timedelta(minutes=1)))

@@ -17,11 +17,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from config.settings import DEFAULT_KB_PATH
 from matching.kb import load_kb
 from schema.db import make_engine, make_session_factory
-from schema.models import KbVersion
+from schema.models import Article, ArticleState, KbVersion
 from tests.support.cli import (
     clean_env,
     console_script,
@@ -342,18 +343,26 @@ def test_rematch_matches_stored_articles_again_only_when_asked_or_stale(env, sit
 
     # a worker of a newer knowledge base has run since (a rollback, or an old checkout here)
     engine = make_engine(env["MEDIAMON_DATABASE_URL"])
-    with make_session_factory(engine).begin() as session:
+    sessions = make_session_factory(engine)
+    with sessions() as session:
+        assert session.scalars(select(KbVersion)).all() == [], "only workers announce a version"
+    with sessions.begin() as session:
         session.add(KbVersion(version="9+newer", first_seen_at=datetime.now(UTC) + timedelta(minutes=1)))
-    engine.dispose()
-    # the one-shot run has no worker to match stored articles again: it says how many wait
-    again = mediamon(env, "run", "--once", "--feeds", str(feeds))
-    assert again.returncode == 0, again.stderr
-    assert re.search(r"[1-9]\d* stored article\(s\) were matched under another matcher version", again.stdout)
-    assert "mediamon rematch" in again.stdout
     behind = mediamon(env, "rematch")
     assert behind.returncode == 0, behind.stderr
     assert "workers have run a newer matcher version (9+newer)" in behind.stdout, behind.stdout
     assert "nothing to do" in behind.stdout  # the store is current for this knowledge base
+
+    # the one-shot run has no worker to match stored articles again: it says how many wait
+    with sessions.begin() as session:
+        stale = session.scalars(select(Article).where(Article.state == ArticleState.DONE)).all()
+        for article in stale:
+            article.kb_version = "0+old"
+    engine.dispose()
+    again = mediamon(env, "run", "--once", "--feeds", str(feeds))
+    assert again.returncode == 0, again.stderr
+    assert f"{len(stale)} stored article(s) were matched under another matcher version" in again.stdout
+    assert "mediamon rematch" in again.stdout
 
 
 @pytest.mark.parametrize("module", ["mediamon", "mediamon.cli"])
