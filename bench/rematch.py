@@ -29,7 +29,7 @@ from schema.db import make_engine, make_session_factory, upgrade_database
 from services.knowledge import sync_kb
 from services.rematch import BATCH, announce_worker_version, rematch_batch
 from services.wiring import build_matcher
-from tests.support.news import news
+from tests.support.news import NewsArticle, news
 from tests.support.stored import store_matched
 
 CORPUS_ARTICLES = 6447
@@ -51,10 +51,10 @@ def run(url: str, count: int) -> None:
     sessions = make_session_factory(engine)
     settings = Settings()
     kb = load_kb(settings.kb_path)
-    by_url = {
-        article.url: article for article in sorted(news(), key=lambda article: article.id, reverse=True)
-    }
-    chosen = sorted(by_url.values(), key=lambda article: article.id)[:count]  # one per URL, as stored
+    by_url: dict[str, NewsArticle] = {}
+    for article in sorted(news(), key=lambda article: article.id):
+        by_url.setdefault(article.url, article)  # one row per URL, as the store keeps them
+    chosen = list(by_url.values())[:count]
     sync_kb(sessions, kb)
     with sessions.begin() as session:
         for article in chosen:

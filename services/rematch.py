@@ -49,11 +49,11 @@ def rematch(
     ``everything`` all of them (after a change to matching code, which the version does not
     cover). Safe to stop and run again: each batch commits with the version it
     was matched under, and a second run finds nothing left to do."""
+    version = None if everything else matcher.version
     report = RematchReport()
     after = 0
     while True:
         with sessions.begin() as session:
-            version = None if everything else matcher.version
             articles = queries.articles_to_rematch(session, version, after, batch)
             if not articles:
                 return report

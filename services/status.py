@@ -1,5 +1,5 @@
 """What `mediamon status` shows of the store: feeds by health, articles by state, and the
-stored articles still waiting for the workers' rematch under the newest knowledge base."""
+stored articles still waiting for the workers' rematch under the newest matcher version."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ in-process state and nothing lost when a worker restarts:
     mediamon_feed_polls_total{outcome}         polls recorded in the fetch log
     mediamon_feeds{health}                      active / due / failing / dead
     mediamon_articles{state}                    pending / fetched / done / duplicate / failed
-    mediamon_articles_awaiting_rematch          stored under an older knowledge base than the newest
+    mediamon_articles_awaiting_rematch          stored under another matcher version than the newest
     mediamon_entity_mentions_total, mediamon_claim_matches_total
     mediamon_queue_depth{queue}                 messages waiting in each Celery queue
     mediamon_article_latency_seconds{quantile}  accepted → processed, over the last hour
@@ -75,7 +75,7 @@ class ServiceCollector(Collector):
         yield gauge
         yield GaugeMetricFamily(
             "mediamon_articles_awaiting_rematch",
-            "Stored articles matched under an older knowledge base than the newest a worker runs",
+            "Stored articles matched under another matcher version than the newest a worker runs",
             value=awaiting_rematch,
         )
         yield CounterMetricFamily(
